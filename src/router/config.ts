@@ -1,0 +1,135 @@
+// The router's configuration file (JSON; in a cluster, a ConfigMap the operator writes). Validated
+// strictly so a typo fails loudly at start or at reload instead of silently changing behaviour.
+//
+// Two shapes are accepted:
+//   - one generation inline: { index, generation, fingerprint, dimension, metric, encoder, shards, ... }
+//   - a list: { index, generations: [{ name, weight, fingerprint, ... }], ... } — the shape a canary
+//     between generations will use. Only one generation is served today.
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+
+const fingerprint = z
+  .string()
+  .regex(
+    /^[0-9a-f]{16,128}$/,
+    "must be a lowercase hex fingerprint (16-128 characters), e.g. the encoder's /info fingerprint",
+  );
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8080" })
+  .transform((u) => u.replace(/\/+$/, ""));
+
+const shardSchema = z.strictObject({
+  name: z.string().min(1, "must not be empty"),
+  replicas: z.array(httpUrl).min(1, "needs at least one replica URL"),
+});
+
+const generationFields = {
+  fingerprint,
+  dimension: z.int().min(1).max(65536),
+  metric: z.enum(["cosine", "l2", "ip"]),
+  encoder: z.strictObject({ url: httpUrl }).nullable(),
+  shards: z.array(shardSchema).min(1, "needs at least one shard"),
+};
+
+const generationSchema = z.strictObject({
+  name: z.string().min(1),
+  weight: z.number().min(0).max(100).default(100),
+  ...generationFields,
+});
+
+const commonFields = {
+  index: z.string().min(1),
+  timeoutMs: z.int().min(1).max(600_000).default(2000),
+  writeQuorum: z.union([z.literal("all"), z.int().min(1)]).default("all"),
+  hedge: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minDelayMs: z.number().min(0).default(2),
+      minSamples: z.int().min(1).default(20),
+    })
+    .default({ enabled: true, minDelayMs: 2, minSamples: 20 }),
+  apiKeys: z.array(z.string().min(8, "API keys must be at least 8 characters")).optional(),
+  /** How often the encoder's /info is re-checked and replica health probed. */
+  checkIntervalMs: z.int().min(100).default(5000),
+};
+
+const inlineSchema = z.strictObject({ ...commonFields, generation: z.string().min(1), ...generationFields });
+const listSchema = z.strictObject({ ...commonFields, generations: z.array(generationSchema).min(1) });
+
+export type Generation = z.infer<typeof generationSchema>;
+export type ShardConfig = z.infer<typeof shardSchema>;
+export type RouterConfig = Omit<z.infer<typeof listSchema>, "generations"> & {
+  /** The generation served; the list shape keeps room for weighted canaries. */
+  generation: Generation;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(top level)"}: ${issue.message}`)
+    .join("; ");
+}
+
+/** Validates a parsed JSON value; throws ConfigError listing every problem with its field path. */
+export function parseRouterConfig(raw: unknown, source = "router config"): RouterConfig {
+  const isList = typeof raw === "object" && raw !== null && "generations" in raw;
+  const parsed = isList ? listSchema.safeParse(raw) : inlineSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${source} is invalid: ${describeIssues(parsed.error)}`);
+  const value = parsed.data;
+  let common: z.infer<typeof inlineSchema> | z.infer<typeof listSchema>;
+  let generation: Generation;
+  if ("generations" in value) {
+    if (value.generations.length > 1) {
+      throw new ConfigError(
+        `${source} is invalid: generations lists ${value.generations.length} generations; this router serves exactly one (weighted canaries are not implemented yet)`,
+      );
+    }
+    generation = value.generations[0]!;
+    common = value;
+  } else {
+    const { generation: name, fingerprint: fp, dimension, metric, encoder, shards } = value;
+    generation = { name, weight: 100, fingerprint: fp, dimension, metric, encoder, shards };
+    common = value;
+  }
+  const names = new Set<string>();
+  for (const shard of generation.shards) {
+    if (names.has(shard.name))
+      throw new ConfigError(`${source} is invalid: shard name "${shard.name}" appears twice`);
+    names.add(shard.name);
+  }
+  const maxReplicas = Math.min(...generation.shards.map((s) => s.replicas.length));
+  if (common.writeQuorum !== "all" && common.writeQuorum > maxReplicas) {
+    throw new ConfigError(
+      `${source} is invalid: writeQuorum ${common.writeQuorum} is more than the ${maxReplicas} replica(s) of the smallest shard; lower it or use "all"`,
+    );
+  }
+  return {
+    index: common.index,
+    timeoutMs: common.timeoutMs,
+    writeQuorum: common.writeQuorum,
+    hedge: common.hedge,
+    apiKeys: common.apiKeys,
+    checkIntervalMs: common.checkIntervalMs,
+    generation,
+  };
+}
+
+export async function loadRouterConfig(path: string): Promise<{ config: RouterConfig; text: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read router config ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`router config ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return { config: parseRouterConfig(raw, `router config ${path}`), text };
+}
