@@ -1,0 +1,261 @@
+import { z } from "zod";
+import { Conditions, Timestamp } from "./condition.js";
+import { API_VERSION } from "./group.js";
+import { cel, listMap } from "./kube-extensions.js";
+import { labelName } from "./names.js";
+import { ownerMeta, ownerNameRule } from "./owner-meta.js";
+import { quantity } from "./quantity.js";
+import { ConfigMapKeyRef, localRef } from "./refs.js";
+import { rolloutPolicyShape } from "./rollout-policy.js";
+import { SnapshotPolicy } from "./snapshot-policy.js";
+import { Fingerprint, FingerprintShort } from "./status-fields.js";
+
+export const Metric = z.enum(["cosine", "l2", "ip"]);
+
+const Hnsw = z
+  .strictObject({
+    m: z
+      .number()
+      .int()
+      .min(2)
+      .max(128)
+      .default(16)
+      .describe("Graph degree: more is better recall, more memory."),
+    efConstruction: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(200)
+      .describe("Candidate list size while building."),
+    efSearch: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(64)
+      .describe("Candidate list size per query (at least k); queries may override it."),
+  })
+  .prefault({})
+  .describe("HNSW graph parameters.");
+
+const Storage = z
+  .strictObject({
+    size: quantity("Volume size per shard replica.").default("10Gi"),
+    storageClassName: z.string().max(253).optional().describe("StorageClass; unset: the cluster default."),
+  })
+  .prefault({})
+  .describe("Persistent volume of each shard replica.");
+
+const Router = z
+  .strictObject({
+    replicas: z.number().int().min(1).max(20).default(1).describe("Router pods."),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(60000)
+      .default(2000)
+      .describe("Per-request deadline for shard calls."),
+    hedgeAfterPercentile: z
+      .number()
+      .min(50)
+      .max(99.9)
+      .optional()
+      .describe(
+        "Send a second request to another replica once a shard is slower than this percentile; unset: off.",
+      ),
+  })
+  .prefault({})
+  .describe("The index's query router.");
+
+const Quality = z
+  .strictObject({
+    goldenSet: z
+      .strictObject({
+        configMapRef: ConfigMapKeyRef.describe(
+          'JSON Lines, one {"query": "...", "relevant": ["id", ...]} per line.',
+        ),
+      })
+      .describe("Queries with the ids a good index returns for them."),
+    k: z.number().int().min(1).max(100).default(10).describe("Recall is measured at this k."),
+    minRecall: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.9)
+      .describe("A candidate generation with lower recall@k on the golden set is rolled back."),
+  })
+  .describe("Quality gate of rollouts.");
+
+const IndexRollout = z
+  .strictObject({
+    ...rolloutPolicyShape,
+    backfill: z
+      .strictObject({
+        maxDocumentsPerSecond: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000000)
+          .default(200)
+          .describe("Re-embedding rate cap, so serving SLOs hold during a backfill."),
+      })
+      .prefault({})
+      .describe("How a new generation is filled."),
+  })
+  .prefault({})
+  .describe("How a model change (new generation) is backfilled, canaried and promoted.");
+
+export const VectorIndexSpec = cel(
+  z
+    .strictObject({
+      modelRef: localRef("The EmbeddingModel that embeds documents and queries.", "EmbeddingModel"),
+      dimension: z
+        .number()
+        .int()
+        .min(1)
+        .max(8192)
+        .optional()
+        .describe("Expected vector length; if set, must equal the model's (the operator checks)."),
+      metric: cel(Metric.default("cosine").describe("Distance: cosine, l2 or ip (inner product)."), [
+        {
+          rule: "self == oldSelf",
+          message:
+            "spec.metric cannot change: stored vectors were indexed with the old metric; " +
+            "create a new VectorIndex with the new metric and re-ingest",
+        },
+      ]),
+      shards: cel(
+        z.number().int().min(1).max(64).default(1).describe("Partitions of the index; fixed at creation."),
+        [
+          {
+            rule: "self == oldSelf",
+            message:
+              "spec.shards cannot change in place; create a new VectorIndex and restore a snapshot into it",
+          },
+        ],
+      ),
+      replicas: z.number().int().min(1).max(5).default(1).describe("Copies of each shard."),
+      writeQuorum: z
+        .number()
+        .int()
+        .min(1)
+        .max(5)
+        .optional()
+        .describe("Replicas that must commit before a write is acknowledged; unset: all."),
+      hnsw: Hnsw,
+      storage: Storage,
+      router: Router,
+      snapshot: SnapshotPolicy.optional(),
+      restore: z
+        .strictObject({ snapshotName: labelName("IndexSnapshot to restore, same namespace.") })
+        .optional()
+        .describe("Fill the first generation from a snapshot; read only at creation."),
+      quality: Quality.optional(),
+      rollout: IndexRollout,
+    })
+    .describe("A sharded HNSW index of the vectors one EmbeddingModel makes."),
+  [
+    {
+      rule: "!has(self.writeQuorum) || self.writeQuorum <= self.replicas",
+      message: "spec.writeQuorum must be <= spec.replicas",
+      fieldPath: ".writeQuorum",
+      check: (s) => s.writeQuorum === undefined || s.writeQuorum <= s.replicas,
+    },
+    {
+      // Removal is allowed so a GitOps repository can drop the field once the restore is done.
+      rule: "!has(self.restore) || (has(oldSelf.restore) && self.restore == oldSelf.restore)",
+      message:
+        "spec.restore is read only when the VectorIndex is created; it cannot be added or changed later",
+      fieldPath: ".restore",
+    },
+  ],
+);
+
+export const IndexPhase = z.enum(["Pending", "Progressing", "Ready", "Degraded", "Failed"]);
+
+export const GenerationPhase = z.enum(["Building", "Backfilling", "Canary", "Active", "Retired", "Failed"]);
+
+export const RolloutPhase = z.enum([
+  "Backfilling",
+  "Progressing",
+  "Paused",
+  "Promoting",
+  "Succeeded",
+  "Failed",
+]);
+
+const count = (description: string) => z.number().int().min(0).describe(description);
+
+const Generation = z.strictObject({
+  name: labelName("Generation name; child objects carry it in embedops.dev/generation."),
+  fingerprint: Fingerprint.describe("Model fingerprint the generation was built with."),
+  phase: GenerationPhase.describe("Lifecycle of the generation."),
+  vectors: count("Vectors stored, over all shards (one replica each).").optional(),
+  createdAt: Timestamp.optional().describe("When the generation was started."),
+  backfill: z
+    .strictObject({
+      done: count("Documents re-embedded."),
+      total: count("Documents to re-embed."),
+      etaSeconds: count("Estimated seconds left.").optional(),
+    })
+    .optional()
+    .describe("Progress while the generation is being filled."),
+});
+
+export const VectorIndexStatus = z
+  .strictObject({
+    observedGeneration: z.number().int().min(0).optional().describe("metadata.generation last acted on."),
+    conditions: Conditions.optional(),
+    phase: IndexPhase.optional().describe("Summary for humans; automation should read conditions."),
+    fingerprint: Fingerprint.optional().describe("Model fingerprint of the active generation."),
+    fingerprintShort: FingerprintShort.optional(),
+    activeGeneration: z.string().max(63).optional().describe("The generation that serves queries."),
+    generations: listMap(z.array(Generation).max(16).describe("Generations that exist now."), [
+      "name",
+    ]).optional(),
+    rollout: z
+      .strictObject({
+        phase: RolloutPhase.describe("Where the rollout is."),
+        weight: z.number().int().min(0).max(100).describe("Percent of queries on the candidate."),
+        failedChecks: count("Failed analysis checks so far."),
+        candidateGeneration: z.string().max(63).describe("The generation being rolled out."),
+        lastRecall: z
+          .number()
+          .min(0)
+          .max(1)
+          .optional()
+          .describe("Recall@k of the candidate at the last check."),
+        lastCheckTime: Timestamp.optional().describe("When the last analysis check ran."),
+        message: z.string().max(1024).optional().describe("Why the rollout is in this phase."),
+      })
+      .optional()
+      .describe("The rollout in progress, if any."),
+    vectors: count("Vectors in the active generation.").optional(),
+    lastSnapshot: z
+      .strictObject({
+        name: z.string().max(253).describe("IndexSnapshot name."),
+        time: Timestamp.describe("When it completed."),
+      })
+      .optional()
+      .describe("The last completed snapshot."),
+  })
+  .describe("Observed state, written by the operator.");
+
+export const VectorIndex = cel(
+  z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal("VectorIndex"),
+    metadata: ownerMeta,
+    spec: VectorIndexSpec,
+    status: VectorIndexStatus.optional(),
+  }),
+  [ownerNameRule("VectorIndex")],
+);
+
+export type Metric = z.output<typeof Metric>;
+export type VectorIndexSpec = z.output<typeof VectorIndexSpec>;
+export type VectorIndexStatus = z.output<typeof VectorIndexStatus>;
+export type VectorIndex = z.output<typeof VectorIndex>;
+export type VectorIndexInput = z.input<typeof VectorIndex>;
