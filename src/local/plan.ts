@@ -1,0 +1,149 @@
+// What `embedops serve` runs for a file of resources: pure decisions, no processes. The shell in
+// src/cli/serve.ts starts what this plan says, in order: encoders, then (once each encoder reported
+// its fingerprint) shards, then routers.
+import { isAbsolute, join, resolve } from "node:path";
+import type { EmbeddingModel, EmbedopsResource, VectorIndex } from "../api/v1alpha1/index.js";
+import { shardNames } from "../core/generation.js";
+
+export interface LocalModel {
+  name: string;
+  modelDir: string;
+  /** sha256 of model.onnx the spec pins, checked before the encoder starts. */
+  sha256?: string;
+  dimension: number;
+  encoderArgs: string[];
+}
+
+export interface LocalIndex {
+  name: string;
+  model: string;
+  metric: "cosine" | "l2" | "ip";
+  dimension: number;
+  shards: string[];
+  replicas: number;
+  writeQuorum: number | "all";
+  timeoutMs: number;
+  /** Shard flags besides --data-dir, --fingerprint and --shard-id. */
+  shardArgs: string[];
+}
+
+export interface LocalPlan {
+  models: LocalModel[];
+  indexes: LocalIndex[];
+}
+
+export type PlanResult = { ok: true; plan: LocalPlan } | { ok: false; errors: string[] };
+
+export function planLocal(resources: readonly EmbedopsResource[], cwd: string): PlanResult {
+  const errors: string[] = [];
+  const models = resources.filter((r): r is EmbeddingModel => r.kind === "EmbeddingModel");
+  const indexes = resources.filter((r): r is VectorIndex => r.kind === "VectorIndex");
+
+  const localModels: LocalModel[] = [];
+  for (const m of models) {
+    const { source, runtime } = m.spec;
+    if (source.path === undefined) {
+      errors.push(
+        `EmbeddingModel "${m.metadata.name}": spec.source must be a local path for embedops serve ` +
+          `(pvc and http sources exist only in a cluster)`,
+      );
+      continue;
+    }
+    localModels.push({
+      name: m.metadata.name,
+      modelDir: isAbsolute(source.path) ? source.path : resolve(cwd, source.path),
+      ...(source.sha256 ? { sha256: source.sha256 } : {}),
+      dimension: m.spec.dimension,
+      encoderArgs: [
+        "--threads",
+        String(runtime.threads),
+        "--max-batch-tokens",
+        String(runtime.maxBatchTokens),
+        "--max-batch-requests",
+        String(runtime.maxBatchRequests),
+        "--max-concurrent-requests",
+        String(runtime.maxConcurrentRequests),
+      ],
+    });
+  }
+
+  const localIndexes: LocalIndex[] = [];
+  for (const vi of indexes) {
+    const who = `VectorIndex "${vi.metadata.name}"`;
+    const model = models.find((m) => m.metadata.name === vi.spec.modelRef.name);
+    if (!model) {
+      const known = models.map((m) => m.metadata.name).join(", ") || "none";
+      errors.push(
+        `${who}: spec.modelRef.name "${vi.spec.modelRef.name}" names no EmbeddingModel in the file (have: ${known})`,
+      );
+      continue;
+    }
+    if (vi.spec.dimension !== undefined && vi.spec.dimension !== model.spec.dimension) {
+      errors.push(
+        `${who}: spec.dimension ${vi.spec.dimension} differs from EmbeddingModel "${model.metadata.name}" ` +
+          `dimension ${model.spec.dimension}; remove spec.dimension or make them equal`,
+      );
+      continue;
+    }
+    const { hnsw } = vi.spec;
+    localIndexes.push({
+      name: vi.metadata.name,
+      model: model.metadata.name,
+      metric: vi.spec.metric,
+      dimension: model.spec.dimension,
+      shards: shardNames(vi.spec.shards),
+      replicas: vi.spec.replicas,
+      writeQuorum: vi.spec.writeQuorum ?? "all",
+      timeoutMs: vi.spec.router.timeoutMs,
+      shardArgs: [
+        "--dimension",
+        String(model.spec.dimension),
+        "--metric",
+        vi.spec.metric,
+        "--m",
+        String(hnsw.m),
+        "--ef-construction",
+        String(hnsw.efConstruction),
+        "--ef-search",
+        String(hnsw.efSearch),
+      ],
+    });
+  }
+  if (localModels.length === 0 && errors.length === 0)
+    errors.push("the file declares no EmbeddingModel: nothing to serve");
+  return errors.length > 0
+    ? { ok: false, errors }
+    : { ok: true, plan: { models: localModels, indexes: localIndexes } };
+}
+
+/** Where one shard replica keeps its database and checkpoints. */
+export function shardDataDir(
+  dataDir: string,
+  index: string,
+  generation: string,
+  shard: string,
+  replica: number,
+): string {
+  return join(dataDir, "indexes", index, generation, shard, `replica-${replica}`);
+}
+
+/** The router configuration for one index generation, once every URL is known. */
+export function routerConfig(
+  index: LocalIndex,
+  generation: string,
+  fingerprint: string,
+  encoderUrl: string,
+  shardUrls: readonly (readonly string[])[],
+): Record<string, unknown> {
+  return {
+    index: index.name,
+    generation,
+    fingerprint,
+    dimension: index.dimension,
+    metric: index.metric,
+    encoder: { url: encoderUrl },
+    shards: index.shards.map((name, i) => ({ name, replicas: [...(shardUrls[i] ?? [])] })),
+    timeoutMs: index.timeoutMs,
+    writeQuorum: index.writeQuorum,
+  };
+}

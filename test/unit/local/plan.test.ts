@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { parseResources } from "../../../src/api/v1alpha1/index.js";
+import { planLocal, routerConfig } from "../../../src/local/plan.js";
+
+const model = `
+apiVersion: embedops.dev/v1alpha1
+kind: EmbeddingModel
+metadata: { name: minilm }
+spec:
+  source: { path: models/all-minilm-l6-v2 }
+  dimension: 384
+  pooling: mean
+`;
+const index = (extra = "") => `
+apiVersion: embedops.dev/v1alpha1
+kind: VectorIndex
+metadata: { name: docs }
+spec:
+  modelRef: { name: minilm }
+  shards: 2
+  replicas: 2
+${extra}`;
+
+function plan(yaml: string) {
+  const parsed = parseResources(yaml);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  return planLocal(parsed.value.resources, "/work");
+}
+
+describe("planLocal", () => {
+  it("when a model and an index are declared, then one encoder and shards × replicas are planned", () => {
+    const result = plan(`${model}---${index()}`);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.plan.models).toHaveLength(1);
+    expect(result.plan.models[0]?.modelDir).toBe("/work/models/all-minilm-l6-v2");
+    expect(result.plan.models[0]?.encoderArgs).toEqual(
+      expect.arrayContaining(["--threads", "--max-batch-tokens"]),
+    );
+    const [vi] = result.plan.indexes;
+    expect(vi?.shards).toEqual(["shard-0", "shard-1"]);
+    expect(vi?.replicas).toBe(2);
+    expect(vi?.shardArgs).toEqual(expect.arrayContaining(["--dimension", "384", "--metric", "cosine"]));
+  });
+
+  it("when the index names a model the file does not declare, then the error names modelRef and the known models", () => {
+    const result = plan(index().replace("name: minilm", "name: bge") + `---${model}`);
+    expect(result).toEqual({
+      ok: false,
+      errors: [expect.stringMatching(/spec\.modelRef\.name "bge".*have: minilm/)],
+    });
+  });
+
+  it("when the index's dimension differs from the model's, then the error names both", () => {
+    const result = plan(`${model}---${index("  dimension: 768")}`);
+    expect(result).toEqual({
+      ok: false,
+      errors: [expect.stringMatching(/spec\.dimension 768 .* dimension 384/)],
+    });
+  });
+
+  it("when the model comes from a PVC, then serve explains it needs a local path", () => {
+    const result = plan(model.replace("{ path: models/all-minilm-l6-v2 }", "{ pvc: { claimName: models } }"));
+    expect(result).toEqual({ ok: false, errors: [expect.stringMatching(/must be a local path/)] });
+  });
+});
+
+describe("routerConfig", () => {
+  it("when URLs are known, then every shard lists its replicas in order", () => {
+    const result = plan(`${model}---${index()}`);
+    if (!result.ok) throw new Error("plan failed");
+    const cfg = routerConfig(result.plan.indexes[0]!, "g-abc", "ab".repeat(32), "http://e", [
+      ["http://a0", "http://a1"],
+      ["http://b0", "http://b1"],
+    ]);
+    expect(cfg).toMatchObject({
+      index: "docs",
+      generation: "g-abc",
+      encoder: { url: "http://e" },
+      shards: [
+        { name: "shard-0", replicas: ["http://a0", "http://a1"] },
+        { name: "shard-1", replicas: ["http://b0", "http://b1"] },
+      ],
+    });
+  });
+});
