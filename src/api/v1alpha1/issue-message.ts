@@ -66,17 +66,16 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+// The key itself is the last element of the reported path, so the message does not repeat it.
 function unknownField(key: string, allowed: string[]): string {
+  // A third of the length: "shard" finds "shards", but "ef" does not find "m".
+  const tolerance = Math.max(1, Math.floor(key.length / 3));
   const near = allowed
     .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
-    .filter(({ d }) => d <= 2)
+    .filter(({ d }) => d <= tolerance)
     .sort((x, y) => x.d - y.d)[0];
-  const hint = near
-    ? `; did you mean "${near.k}"?`
-    : allowed.length
-      ? ` (known fields: ${allowed.join(", ")})`
-      : "";
-  return `unknown field "${key}"${hint}`;
+  if (near) return `unknown field; did you mean "${near.k}"?`;
+  return allowed.length > 0 ? `unknown field (known fields: ${allowed.join(", ")})` : "unknown field";
 }
 
 function describeValue(v: unknown): string {

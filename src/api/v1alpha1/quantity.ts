@@ -13,7 +13,7 @@ const QUANTITY_HINT = 'must be a Kubernetes quantity such as "500m", 2, "512Mi" 
  */
 export function quantity(description: string) {
   return z
-    .union([z.number().int().min(0), z.string().regex(QUANTITY)], { error: QUANTITY_HINT })
+    .union([z.number().int().min(0), z.string().regex(QUANTITY, QUANTITY_HINT)], { error: QUANTITY_HINT })
     .meta({ description, [INT_OR_STRING]: true });
 }
 
