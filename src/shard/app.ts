@@ -1,0 +1,168 @@
+// The shard's HTTP API (express 5). Handlers only decode, call the Shard and encode; every error goes
+// to one JSON error handler: 4xx naming the field for bad input, 5xx only for our own failures.
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "../util/log.js";
+import { badRequest, HttpError } from "./errors.js";
+import type { Shard } from "./shard.js";
+import {
+  decodeBinaryPoints,
+  decodeBinaryQuery,
+  decodeDeleteIds,
+  decodeJsonPoints,
+  decodeJsonQuery,
+  decodeScanParams,
+  maxIdLength,
+} from "./wire.js";
+
+export const fingerprintHeader = "X-Embedops-Model-Fingerprint";
+export const pointsContentType = "application/x-embedops-points";
+const bodyLimit = "64mb";
+
+export function createShardApp(shard: Shard, log: Logger): express.Express {
+  const { fingerprint, dimension, metric } = shard.config;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+
+  app.use((req, res, next) => {
+    res.setHeader(fingerprintHeader, fingerprint);
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      // req.route is set only when a route matched; unmatched paths share one label (bounded cardinality).
+      const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      shard.metrics.requestDuration.observe(
+        { route, method: req.method, status: String(res.statusCode) },
+        seconds,
+      );
+    });
+    next();
+  });
+
+  const json = express.json({ limit: bodyLimit, strict: false });
+  const raw = express.raw({ type: [pointsContentType, "application/octet-stream"], limit: bodyLimit });
+
+  /** A vector declared as coming from another model must never meet this generation's vectors. */
+  const checkFingerprint = (req: Request, _res: Response, next: NextFunction) => {
+    const declared = req.get(fingerprintHeader);
+    if (declared !== undefined && declared !== fingerprint) {
+      next(
+        new HttpError(
+          409,
+          `model fingerprint mismatch: the request declares ${declared}, this shard's index generation was built with ${fingerprint}; ` +
+            "send vectors from the generation's model, or send them to a generation built with that model",
+          fingerprintHeader,
+        ),
+      );
+      return;
+    }
+    next();
+  };
+
+  const needReady = (_req: Request, _res: Response, next: NextFunction) => {
+    if (!shard.ready) {
+      next(new HttpError(503, "shard is loading its index (see /readyz); retry shortly"));
+      return;
+    }
+    next();
+  };
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", (_req, res) => {
+    res.status(shard.ready ? 200 : 503).json({ ready: shard.ready });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("Content-Type", shard.metrics.registry.contentType);
+    res.send(await shard.metrics.registry.metrics());
+  });
+
+  app.post("/v1/points", checkFingerprint, needReady, json, raw, async (req, res) => {
+    const points = req.is(pointsContentType)
+      ? decodeBinaryPoints(bodyBytes(req), dimension, metric)
+      : decodeJsonPoints(jsonBody(req), dimension, metric);
+    res.json(await shard.upsert(points));
+  });
+
+  app.post("/v1/points/delete", needReady, json, async (req, res) => {
+    res.json(await shard.delete(decodeDeleteIds(jsonBody(req))));
+  });
+
+  app.delete("/v1/points/:id", needReady, async (req, res) => {
+    const id = checkedId(req.params.id);
+    const r = await shard.delete([id]);
+    if (r.deleted === 0)
+      throw new HttpError(404, `point "${id}" does not exist (or is already deleted)`, "id");
+    res.json(r);
+  });
+
+  app.get("/v1/points/:id", needReady, (req, res) => {
+    const id = checkedId(req.params.id);
+    const point = shard.get(id);
+    if (!point) throw new HttpError(404, `point "${id}" does not exist`, "id");
+    res.json(point);
+  });
+
+  app.post("/v1/query", checkFingerprint, needReady, json, raw, (req, res) => {
+    const q = req.is("application/octet-stream")
+      ? decodeBinaryQuery(bodyBytes(req), req.query as Record<string, unknown>, dimension, metric)
+      : decodeJsonQuery(jsonBody(req), dimension, metric);
+    res.json(shard.query(q));
+  });
+
+  app.get("/v1/stats", async (_req, res) => {
+    res.json(await shard.stats());
+  });
+
+  app.get("/v1/scan", needReady, (req, res) => {
+    const { afterSeq, limit } = decodeScanParams(req.query as Record<string, unknown>);
+    res.json(shard.scan(afterSeq, limit));
+  });
+
+  app.use((req, _res, next) => {
+    next(new HttpError(404, `no route for ${req.method} ${req.path}`));
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const { status, message, field } = describeError(err);
+    if (status >= 500) log.error("request failed", { method: req.method, path: req.path, err });
+    if (res.headersSent) return;
+    res.status(status).json(field ? { error: message, field } : { error: message });
+  });
+
+  return app;
+}
+
+function describeError(err: unknown): { status: number; message: string; field?: string } {
+  if (err instanceof HttpError) return { status: err.status, message: err.message, field: err.field };
+  // body-parser errors carry a 4xx status and a `type` (entity.parse.failed, entity.too.large, ...).
+  const e = err as { status?: unknown; type?: unknown; message?: unknown };
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
+    const msg = typeof e.message === "string" ? e.message : "bad request";
+    if (e.type === "entity.parse.failed")
+      return { status: 400, message: `body: invalid JSON (${msg})`, field: "body" };
+    return { status: e.status, message: msg };
+  }
+  return { status: 500, message: "internal error (logged on the shard)" };
+}
+
+function bodyBytes(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+function jsonBody(req: Request): unknown {
+  if (!req.is("application/json")) {
+    throw new HttpError(
+      415,
+      `unsupported Content-Type "${req.get("content-type") ?? ""}"; send application/json (or the binary form this route documents)`,
+    );
+  }
+  return req.body as unknown;
+}
+
+function checkedId(id: unknown): string {
+  if (typeof id !== "string" || id.length === 0 || id.length > maxIdLength)
+    throw badRequest("id", `must be 1..${maxIdLength} characters`);
+  return id;
+}

@@ -1,0 +1,479 @@
+// One shard of one index generation: the SQLite store is the truth, the HNSW graph follows it.
+// Writes commit to SQLite first (the acknowledgement point), then update the graph and the filter
+// index; checkpoints let a restart skip most of the graph rebuild; compaction drops tombstones.
+import { join } from "node:path";
+import { setImmediate as yieldNow } from "node:timers/promises";
+import type { Logger } from "../util/log.js";
+import { commitCheckpoint, dirBytes, ensureDir, findCheckpoint, tempGraphPath } from "./checkpoint.js";
+import { type CompactionPolicy, defaultCompactionPolicy, shouldCompact } from "./compaction.js";
+import { HttpError } from "./errors.js";
+import { FilterIndex } from "./filter-index.js";
+import { HnswIndex, type HnswParams } from "./hnsw-index.js";
+import { createShardMetrics, type ShardMetrics } from "./metrics.js";
+import { exactTopK, type Metric, type Neighbor, type ScoreKind, scoreKind, toScore } from "./score.js";
+import { parseMeta, Store, type SyncMode, toFloat32 } from "./store.js";
+import type { DecodedPoint, ParsedQuery } from "./wire.js";
+
+export interface ShardConfig {
+  dataDir: string;
+  shardId: string;
+  dimension: number;
+  metric: Metric;
+  fingerprint: string;
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  checkpointIntervalSeconds: number;
+  sync: SyncMode;
+  compaction?: CompactionPolicy;
+  /** A filter matching at most this many points is answered by an exact scan, not a graph walk. */
+  exactFilterMax?: number;
+}
+
+export const shardDefaults = {
+  m: 16,
+  efConstruction: 200,
+  efSearch: 64,
+  checkpointIntervalSeconds: 30,
+  sync: "full" as SyncMode,
+  exactFilterMax: 2048,
+};
+
+export interface QueryResult {
+  results: { id: string; score: number; metadata?: Record<string, unknown> | null; text?: string | null }[];
+  scoreKind: ScoreKind;
+  tookMs: number;
+}
+
+const pageSize = 512;
+
+/** Serialises writers: SQLite commits, graph mutations and the checkpoint's graph dump never interleave. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => T | Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+export class Shard {
+  readonly metrics: ShardMetrics;
+  private readonly store: Store;
+  private readonly filters = new FilterIndex();
+  private index: HnswIndex;
+  private readonly writes = new Mutex();
+  private readonly checkpointDir: string;
+  private readonly params: HnswParams;
+  private checkpointSeq = -1;
+  private replayed = 0;
+  private state: "loading" | "ready" | "closing" | "closed" = "loading";
+  private loading: Promise<void> | null = null;
+  private checkpointing: Promise<void> | null = null;
+  private compacting: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** Opens the database and checks the data dir's identity; throws ShardConfigError on a mismatch. */
+  constructor(
+    readonly config: ShardConfig,
+    private readonly log: Logger,
+  ) {
+    this.store = Store.open(
+      config.dataDir,
+      { dimension: config.dimension, metric: config.metric, fingerprint: config.fingerprint },
+      config.sync,
+    );
+    this.checkpointDir = join(config.dataDir, "checkpoints");
+    this.params = {
+      dimension: config.dimension,
+      metric: config.metric,
+      m: config.m,
+      efConstruction: config.efConstruction,
+      efSearch: config.efSearch,
+    };
+    this.index = HnswIndex.create(this.params, 0);
+    this.metrics = createShardMetrics(config.shardId, () => this.index.liveCount);
+  }
+
+  get ready(): boolean {
+    return this.state === "ready";
+  }
+
+  /** Load the newest good checkpoint (or rebuild) and replay newer rows. Yields often: /healthz answers. */
+  load(): Promise<void> {
+    this.loading ??= this.doLoad();
+    return this.loading;
+  }
+
+  private async doLoad(): Promise<void> {
+    const started = performance.now();
+    await ensureDir(this.checkpointDir);
+    const live = new Set<number>();
+    const metaRows = this.store.liveMetadata();
+    for (let i = 0; i < metaRows.length; i++) {
+      const row = metaRows[i] as (typeof metaRows)[number];
+      live.add(row.label);
+      this.filters.add(row.label, parseMeta(row.metadata));
+      if (i % 10_000 === 9_999) await yieldNow();
+    }
+    const lastSeq = this.store.lastSeq;
+    const found = await findCheckpoint(this.checkpointDir, this.params, lastSeq, (file, reason) =>
+      this.log.warn("checkpoint unusable, ignoring it", { file, reason }),
+    );
+    let fromSeq = 0;
+    let source: "checkpoint" | "rebuild" = "rebuild";
+    if (found) {
+      try {
+        this.index = await HnswIndex.load(this.params, found.graphFile, (l) => live.has(l));
+        fromSeq = found.sidecar.seq;
+        this.checkpointSeq = fromSeq;
+        source = "checkpoint";
+      } catch (err) {
+        this.log.warn("checkpoint unreadable, rebuilding the graph from the database", {
+          file: found.graphFile,
+          err,
+        });
+      }
+    } else if (lastSeq > 0) {
+      this.log.warn("no usable checkpoint, rebuilding the graph from the database", { rows: live.size });
+    }
+    if (source === "rebuild") this.index = HnswIndex.create(this.params, live.size);
+    const counts = await this.replay(fromSeq, () => this.state === "closing");
+    // A checkpoint that lacks a live row older than itself would be a bug; heal rather than serve a hole.
+    let healed = 0;
+    for (const label of live) {
+      if (this.index.has(label)) continue;
+      const v = this.store.vectorOf(label);
+      if (v) {
+        this.index.upsert(label, v);
+        healed++;
+      }
+    }
+    if (healed > 0)
+      this.log.warn("checkpoint lacked live rows; added them from the database", { rows: healed });
+    this.replayed = counts.upserts + counts.deletes;
+    this.metrics.replayedRows.inc(this.replayed);
+    this.log.info("loaded", {
+      source,
+      checkpointSeq: found && source === "checkpoint" ? fromSeq : null,
+      lastSeq,
+      replayedRows: this.replayed,
+      replayedUpserts: counts.upserts,
+      replayedDeletes: counts.deletes,
+      points: this.index.liveCount,
+      ms: Math.round(performance.now() - started),
+    });
+    if (this.state === "loading") this.state = "ready";
+    this.scheduleMaintenance();
+    if (this.checkpointSeq !== this.store.lastSeq) {
+      // Make the next start fast; failures are logged by checkpoint() and retried on the interval.
+      void this.checkpoint("after-load").catch(() => undefined);
+    }
+  }
+
+  /** Apply every row written after `fromSeq` to the current graph, a page at a time. */
+  private async replay(fromSeq: number, abort: () => boolean): Promise<{ upserts: number; deletes: number }> {
+    let upserts = 0;
+    let deletes = 0;
+    let after = fromSeq;
+    for (;;) {
+      const page = this.store.rowsAfter(after, pageSize);
+      if (page.length === 0) break;
+      for (const row of page) {
+        if (row.deleted === 0 && row.vector) {
+          this.index.upsert(row.label, toFloat32(row.vector));
+          upserts++;
+        } else {
+          this.index.remove(row.label);
+          deletes++;
+        }
+      }
+      after = (page[page.length - 1] as (typeof page)[number]).seq;
+      if (abort()) break;
+      await yieldNow();
+    }
+    return { upserts, deletes };
+  }
+
+  private assertWritable(): void {
+    if (this.state !== "ready") {
+      throw new HttpError(503, `shard is ${this.state}; retry shortly`);
+    }
+  }
+
+  upsert(points: readonly DecodedPoint[]): Promise<{ upserted: number; lastSeq: number }> {
+    return this.writes.run(() => {
+      this.assertWritable();
+      const applied = this.store.upsert(points);
+      // Committed: from here on the write is durable even if the graph update below fails; the next
+      // start replays it. The graph and filter index are updated before we answer (read-your-writes).
+      this.index.reserve(this.index.totalCount + applied.length);
+      for (const a of applied) {
+        this.index.upsert(a.label, a.vector);
+        if (a.wasLive) this.filters.remove(a.label, a.previousMetadata);
+        this.filters.add(a.label, a.metadata);
+      }
+      this.metrics.pointsUpserted.inc(applied.length);
+      return { upserted: applied.length, lastSeq: this.store.lastSeq };
+    });
+  }
+
+  delete(ids: readonly string[]): Promise<{ deleted: number; notFound: number; lastSeq: number }> {
+    return this.writes.run(() => {
+      this.assertWritable();
+      const applied = this.store.delete(ids);
+      for (const a of applied) {
+        this.index.remove(a.label);
+        this.filters.remove(a.label, a.previousMetadata);
+      }
+      this.metrics.pointsDeleted.inc(applied.length);
+      return {
+        deleted: applied.length,
+        notFound: new Set(ids).size - applied.length,
+        lastSeq: this.store.lastSeq,
+      };
+    });
+  }
+
+  query(q: ParsedQuery): QueryResult {
+    if (this.state !== "ready" && this.state !== "closing")
+      throw new HttpError(503, `shard is ${this.state}`);
+    const started = performance.now();
+    const ef = q.ef ?? this.config.efSearch;
+    let neighbors: Neighbor[];
+    let path: "hnsw" | "hnsw_filtered" | "exact";
+    if (q.filter.size === 0) {
+      neighbors = zip(this.index.search(q.vector, q.k, ef));
+      path = "hnsw";
+    } else {
+      const candidates = this.filters.candidates(q.filter);
+      const want = Math.min(q.k, candidates.size);
+      if (candidates.size <= (this.config.exactFilterMax ?? shardDefaults.exactFilterMax)) {
+        neighbors = this.exact(q.vector, candidates, q.k);
+        path = "exact";
+      } else {
+        neighbors = zip(this.index.search(q.vector, q.k, ef, (label) => candidates.has(label)));
+        path = "hnsw_filtered";
+        // hnswlib keeps walking until it has ef matches or runs out of graph, so this is rare; when the
+        // graph is split around the matches, exactness is the only way to keep the k-results promise.
+        if (neighbors.length < want) {
+          neighbors = this.exact(q.vector, candidates, q.k);
+          path = "exact";
+        }
+      }
+    }
+    const rows = this.store.rowsByLabels(neighbors.map((n) => n.label));
+    const results: QueryResult["results"] = [];
+    for (const n of neighbors) {
+      const row = rows.get(n.label);
+      if (!row) continue;
+      const r: QueryResult["results"][number] = {
+        id: row.id,
+        score: toScore(this.config.metric, n.distance),
+      };
+      if (q.includeMetadata) r.metadata = parseMeta(row.metadata);
+      if (q.includeText) r.text = row.text;
+      results.push(r);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.queryDuration.observe({ path }, seconds);
+    return { results, scoreKind: scoreKind(this.config.metric), tookMs: seconds * 1000 };
+  }
+
+  private exact(query: Float32Array, labels: Iterable<number>, k: number): Neighbor[] {
+    const index = this.index;
+    function* vectors() {
+      for (const label of labels) if (index.has(label)) yield { label, vector: index.vector(label) };
+    }
+    return exactTopK(this.config.metric, query, vectors(), k);
+  }
+
+  get(
+    id: string,
+  ): { id: string; vector: string; metadata: unknown; text: string | null; seq: number } | null {
+    const row = this.store.getLive(id);
+    if (!row?.vector) return null;
+    return {
+      id: row.id,
+      vector: row.vector.toString("base64"),
+      metadata: parseMeta(row.metadata),
+      text: row.text,
+      seq: row.seq,
+    };
+  }
+
+  scan(afterSeq: number, limit: number) {
+    const rows = this.store.scan(afterSeq, limit);
+    return {
+      items: rows.map((r) => ({ id: r.id, seq: r.seq, metadata: parseMeta(r.metadata), text: r.text })),
+      nextAfterSeq: rows.length > 0 ? (rows[rows.length - 1] as (typeof rows)[number]).seq : afterSeq,
+      done: rows.length < limit,
+    };
+  }
+
+  async stats() {
+    const hnswBytes = this.index.estimatedBytes();
+    const filterBytes = this.filters.estimatedBytes();
+    const databaseBytes = this.store.diskBytes();
+    const checkpointBytes = await dirBytes(this.checkpointDir);
+    const counts = this.store.counts();
+    return {
+      shardId: this.config.shardId,
+      state: this.state,
+      count: this.index.liveCount,
+      deleted: this.index.deletedCount,
+      tombstones: counts.tombstones,
+      dimension: this.config.dimension,
+      metric: this.config.metric,
+      scoreKind: scoreKind(this.config.metric),
+      fingerprint: this.config.fingerprint,
+      hnsw: {
+        m: this.config.m,
+        efConstruction: this.config.efConstruction,
+        efSearch: this.config.efSearch,
+        maxElements: this.index.maxElements,
+      },
+      sync: this.config.sync,
+      checkpointSeq: this.checkpointSeq < 0 ? null : this.checkpointSeq,
+      lastSeq: this.store.lastSeq,
+      replayedRows: this.replayed,
+      memory: {
+        estimateBytes: hnswBytes + filterBytes,
+        hnswBytes,
+        filterIndexBytes: filterBytes,
+        rssBytes: process.memoryUsage.rss(),
+      },
+      disk: { bytes: databaseBytes + checkpointBytes, databaseBytes, checkpointBytes },
+    };
+  }
+
+  /** Write a checkpoint unless the graph already has one at the current seq. One at a time. */
+  checkpoint(reason: string, force = false): Promise<void> {
+    if (this.checkpointing) return this.checkpointing;
+    const run = this.doCheckpoint(reason, force).catch((err: unknown) => {
+      this.log.error("checkpoint failed; the database still holds every write, the next one retries", {
+        reason,
+        err,
+      });
+      throw err;
+    });
+    this.checkpointing = run.finally(() => {
+      this.checkpointing = null;
+    });
+    return this.checkpointing;
+  }
+
+  private async doCheckpoint(reason: string, force: boolean): Promise<void> {
+    const started = performance.now();
+    // Writers wait while hnswlib dumps the graph on a worker thread (queries go on: they only read);
+    // hashing, fsync and renames happen after the writers are released.
+    const dumped = await this.writes.run(async () => {
+      const seq = this.store.lastSeq;
+      if (!force && seq === this.checkpointSeq) return null;
+      const tmp = tempGraphPath(this.checkpointDir, seq);
+      await this.index.write(tmp);
+      return { seq, tmp, count: this.index.liveCount };
+    });
+    if (!dumped) return;
+    const sidecar = await commitCheckpoint(this.checkpointDir, dumped.tmp, {
+      seq: dumped.seq,
+      count: dumped.count,
+      dimension: this.config.dimension,
+      metric: this.config.metric,
+      m: this.config.m,
+      efConstruction: this.config.efConstruction,
+    });
+    this.checkpointSeq = Math.max(this.checkpointSeq, dumped.seq);
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.checkpointDuration.observe(seconds);
+    this.log.info("checkpoint written", {
+      reason,
+      seq: sidecar.seq,
+      bytes: sidecar.bytes,
+      ms: Math.round(seconds * 1000),
+    });
+  }
+
+  /** Rebuild the graph without deleted elements, while reads and writes continue on the old one. */
+  compact(): Promise<void> {
+    this.compacting ??= this.doCompact().finally(() => {
+      this.compacting = null;
+    });
+    return this.compacting;
+  }
+
+  private async doCompact(): Promise<void> {
+    const started = performance.now();
+    const before = { live: this.index.liveCount, deleted: this.index.deletedCount };
+    const fromSeq = this.store.lastSeq;
+    const fresh = HnswIndex.create(this.params, Math.ceil(before.live * 1.1));
+    let after = -1;
+    for (;;) {
+      const page = this.store.liveVectorPage(fromSeq, after, pageSize);
+      if (page.length === 0) break;
+      fresh.reserve(fresh.totalCount + page.length);
+      for (const row of page) if (row.vector) fresh.upsert(row.label, toFloat32(row.vector));
+      after = (page[page.length - 1] as (typeof page)[number]).label;
+      if (this.state !== "ready") return;
+      await yieldNow();
+    }
+    await this.writes.run(async () => {
+      // Catch up with what was written while we built: the same replay a restart does.
+      const previous = this.index;
+      this.index = fresh;
+      try {
+        await this.replay(fromSeq, () => false);
+      } catch (err) {
+        this.index = previous;
+        throw err;
+      }
+    });
+    this.metrics.compactions.inc();
+    this.log.info("compacted", {
+      before,
+      after: { live: this.index.liveCount, deleted: this.index.deletedCount },
+      ms: Math.round(performance.now() - started),
+    });
+    await this.checkpoint("after-compaction", true);
+  }
+
+  private scheduleMaintenance(): void {
+    if (this.state !== "ready" || this.config.checkpointIntervalSeconds <= 0) return;
+    this.timer = setTimeout(() => {
+      this.maintain()
+        .catch((err: unknown) => this.log.error("maintenance failed", { err }))
+        .finally(() => this.scheduleMaintenance());
+    }, this.config.checkpointIntervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** One maintenance tick: compact when tombstones dominate, then checkpoint if anything changed. */
+  async maintain(): Promise<void> {
+    const policy = this.config.compaction ?? defaultCompactionPolicy;
+    if (shouldCompact({ deleted: this.index.deletedCount, total: this.index.totalCount }, policy)) {
+      await this.compact();
+    }
+    await this.checkpoint("interval");
+  }
+
+  /** Finish writes, checkpoint, close the database. In-flight HTTP must be drained by the caller. */
+  async close(): Promise<void> {
+    if (this.state === "closing" || this.state === "closed") return;
+    const wasReady = this.state === "ready";
+    this.state = "closing";
+    clearTimeout(this.timer);
+    await this.loading?.catch(() => undefined);
+    await this.compacting?.catch(() => undefined);
+    await this.checkpointing?.catch(() => undefined);
+    if (wasReady) await this.checkpoint("shutdown").catch(() => undefined);
+    await this.writes.run(() => this.store.close());
+    this.state = "closed";
+  }
+}
+
+function zip(r: { neighbors: number[]; distances: number[] }): Neighbor[] {
+  return r.neighbors.map((label, i) => ({ label, distance: r.distances[i] as number }));
+}

@@ -1,0 +1,304 @@
+// The shard's source of truth: SQLite (better-sqlite3) in WAL mode. One row per id ever written;
+// a delete keeps a tombstone row (deleted=1, payload dropped) so the delete has a seq that a replay
+// after a checkpoint can see, and so the id keeps its hnswlib label if it comes back.
+import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { ShardConfigError } from "./errors.js";
+import type { Metric } from "./score.js";
+import type { DecodedPoint } from "./wire.js";
+import { float32ToBytes } from "./wire.js";
+
+/**
+ * full: fsync the WAL at every commit; an acknowledged write survives power loss / kernel panic.
+ * normal: fsync only at WAL checkpoints; survives kill -9 (the OS still has the pages) but the last
+ * commits can vanish on power loss. Default full: an acknowledgement is a promise, and with batches of
+ * hundreds of vectors the one fsync per batch is small next to the graph inserts (see the report).
+ */
+export type SyncMode = "full" | "normal";
+
+export interface StoreIdentity {
+  dimension: number;
+  metric: Metric;
+  fingerprint: string;
+}
+
+export interface StoredRow {
+  label: number;
+  id: string;
+  seq: number;
+  deleted: number;
+  vector: Buffer | null;
+  metadata: string | null;
+  text: string | null;
+}
+
+/** What a committed write changed, so the graph and filter index can follow. */
+export interface AppliedUpsert {
+  label: number;
+  vector: Float32Array;
+  metadata: Record<string, unknown> | null;
+  /** Metadata of the live row this replaced (null when the id was new or deleted). */
+  previousMetadata: Record<string, unknown> | null;
+  wasLive: boolean;
+}
+
+export interface AppliedDelete {
+  label: number;
+  previousMetadata: Record<string, unknown> | null;
+}
+
+const schemaVersion = "1";
+
+export class Store {
+  private readonly db: Database.Database;
+  private readonly stmts;
+  lastSeq: number;
+  private nextLabel: number;
+  readonly path: string;
+
+  private constructor(db: Database.Database, path: string) {
+    this.db = db;
+    this.path = path;
+    this.stmts = {
+      byId: db.prepare<[string], Pick<StoredRow, "label" | "deleted" | "metadata">>(
+        "SELECT label, deleted, metadata FROM points WHERE id = ?",
+      ),
+      full: db.prepare<[string], StoredRow>("SELECT * FROM points WHERE id = ? AND deleted = 0"),
+      insert: db.prepare(
+        "INSERT INTO points (label, id, seq, deleted, vector, metadata, text) VALUES (?, ?, ?, 0, ?, ?, ?)",
+      ),
+      update: db.prepare(
+        "UPDATE points SET seq = ?, deleted = 0, vector = ?, metadata = ?, text = ? WHERE label = ?",
+      ),
+      tombstone: db.prepare(
+        "UPDATE points SET seq = ?, deleted = 1, vector = NULL, metadata = NULL, text = NULL WHERE label = ?",
+      ),
+      byLabels: db.prepare<[string], Pick<StoredRow, "label" | "id" | "metadata" | "text">>(
+        "SELECT label, id, metadata, text FROM points WHERE label IN (SELECT value FROM json_each(?)) AND deleted = 0",
+      ),
+      liveMeta: db.prepare<[], Pick<StoredRow, "label" | "metadata">>(
+        "SELECT label, metadata FROM points WHERE deleted = 0",
+      ),
+      after: db.prepare<[number, number], Pick<StoredRow, "label" | "seq" | "deleted" | "vector">>(
+        "SELECT label, seq, deleted, vector FROM points WHERE seq > ? ORDER BY seq LIMIT ?",
+      ),
+      liveVectorPage: db.prepare<[number, number, number], Pick<StoredRow, "label" | "vector">>(
+        "SELECT label, vector FROM points WHERE deleted = 0 AND seq <= ? AND label > ? ORDER BY label LIMIT ?",
+      ),
+      vectorByLabel: db.prepare<[number], Pick<StoredRow, "vector">>(
+        "SELECT vector FROM points WHERE label = ? AND deleted = 0",
+      ),
+      scan: db.prepare<[number, number], Pick<StoredRow, "id" | "seq" | "metadata" | "text">>(
+        "SELECT id, seq, metadata, text FROM points WHERE deleted = 0 AND seq > ? ORDER BY seq LIMIT ?",
+      ),
+      counts: db.prepare<[], { live: number; tombstones: number }>(
+        "SELECT COALESCE(SUM(deleted = 0), 0) AS live, COALESCE(SUM(deleted = 1), 0) AS tombstones FROM points",
+      ),
+    };
+    const max = db.prepare<[], { seq: number | null; label: number | null }>(
+      "SELECT MAX(seq) AS seq, MAX(label) AS label FROM points",
+    );
+    const m = max.get();
+    this.lastSeq = m?.seq ?? 0;
+    this.nextLabel = (m?.label ?? -1) + 1;
+  }
+
+  /** Open (creating if needed) and check that the directory belongs to this generation. */
+  static open(dataDir: string, identity: StoreIdentity, sync: SyncMode): Store {
+    mkdirSync(dataDir, { recursive: true });
+    const path = join(dataDir, "shard.db");
+    let db: Database.Database;
+    try {
+      db = new Database(path, { timeout: 2000 });
+      // EXCLUSIVE before WAL: no -shm file, and a second shard process on the same directory fails
+      // at once (its writes would never reach our in-memory graph).
+      db.pragma("locking_mode = EXCLUSIVE");
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${sync === "full" ? "FULL" : "NORMAL"}`);
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+        CREATE TABLE IF NOT EXISTS points (
+          label INTEGER PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          seq INTEGER NOT NULL UNIQUE,
+          deleted INTEGER NOT NULL DEFAULT 0,
+          vector BLOB,
+          metadata TEXT,
+          text TEXT
+        ) STRICT;
+      `);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/locked|busy/i.test(msg)) {
+        throw new ShardConfigError(
+          `data dir ${dataDir} is in use by another shard process (${msg}); one shard owns one data dir: stop the other process or use another --data-dir`,
+        );
+      }
+      throw err;
+    }
+    checkIdentity(db, dataDir, identity);
+    return new Store(db, path);
+  }
+
+  getLive(id: string): StoredRow | undefined {
+    return this.stmts.full.get(id);
+  }
+
+  /** Commit a batch as one transaction; returns only after the commit (the acknowledgement point). */
+  upsert(points: readonly DecodedPoint[]): AppliedUpsert[] {
+    let seq = this.lastSeq;
+    let next = this.nextLabel;
+    const run = this.db.transaction((batch: readonly DecodedPoint[]) => {
+      const applied: AppliedUpsert[] = [];
+      for (const p of batch) {
+        seq++;
+        const existing = this.stmts.byId.get(p.id);
+        const metadata = p.metadata === null ? null : JSON.stringify(p.metadata);
+        const blob = float32ToBytes(p.vector);
+        if (existing) {
+          this.stmts.update.run(seq, blob, metadata, p.text, existing.label);
+          const wasLive = existing.deleted === 0;
+          applied.push({
+            label: existing.label,
+            vector: p.vector,
+            metadata: p.metadata,
+            previousMetadata: wasLive ? parseMeta(existing.metadata) : null,
+            wasLive,
+          });
+        } else {
+          const label = next++;
+          this.stmts.insert.run(label, p.id, seq, blob, metadata, p.text);
+          applied.push({
+            label,
+            vector: p.vector,
+            metadata: p.metadata,
+            previousMetadata: null,
+            wasLive: false,
+          });
+        }
+      }
+      return applied;
+    });
+    const applied = run(points);
+    this.lastSeq = seq;
+    this.nextLabel = next;
+    return applied;
+  }
+
+  /** Tombstone the live ids among `ids` in one transaction; unknown or deleted ids are skipped. */
+  delete(ids: readonly string[]): AppliedDelete[] {
+    let seq = this.lastSeq;
+    const run = this.db.transaction((list: readonly string[]) => {
+      const applied: AppliedDelete[] = [];
+      for (const id of new Set(list)) {
+        const existing = this.stmts.byId.get(id);
+        if (existing?.deleted !== 0) continue;
+        seq++;
+        this.stmts.tombstone.run(seq, existing.label);
+        applied.push({ label: existing.label, previousMetadata: parseMeta(existing.metadata) });
+      }
+      return applied;
+    });
+    const applied = run(ids);
+    this.lastSeq = seq;
+    return applied;
+  }
+
+  rowsByLabels(labels: readonly number[]): Map<number, Pick<StoredRow, "id" | "metadata" | "text">> {
+    const out = new Map<number, Pick<StoredRow, "id" | "metadata" | "text">>();
+    if (labels.length === 0) return out;
+    for (const r of this.stmts.byLabels.all(JSON.stringify(labels))) out.set(r.label, r);
+    return out;
+  }
+
+  vectorOf(label: number): Float32Array | undefined {
+    const r = this.stmts.vectorByLabel.get(label);
+    return r?.vector ? toFloat32(r.vector) : undefined;
+  }
+
+  liveMetadata(): Pick<StoredRow, "label" | "metadata">[] {
+    return this.stmts.liveMeta.all();
+  }
+
+  /**
+   * Rows (live or tombstone) written after `seq`, oldest first, one page at a time: the replay after a
+   * checkpoint. Pages, not an iterator, so the caller can yield to the event loop between them (an
+   * open better-sqlite3 iterator would block every other statement on the connection).
+   */
+  rowsAfter(seq: number, limit: number): Pick<StoredRow, "label" | "seq" | "deleted" | "vector">[] {
+    return this.stmts.after.all(seq, limit);
+  }
+
+  /** Keyset page of live vectors with seq <= maxSeq, for rebuilds that must not block for long. */
+  liveVectorPage(maxSeq: number, afterLabel: number, limit: number): Pick<StoredRow, "label" | "vector">[] {
+    return this.stmts.liveVectorPage.all(maxSeq, afterLabel, limit);
+  }
+
+  scan(afterSeq: number, limit: number): Pick<StoredRow, "id" | "seq" | "metadata" | "text">[] {
+    return this.stmts.scan.all(afterSeq, limit);
+  }
+
+  counts(): { live: number; tombstones: number } {
+    return this.stmts.counts.get() ?? { live: 0, tombstones: 0 };
+  }
+
+  diskBytes(): number {
+    let total = 0;
+    for (const suffix of ["", "-wal", "-shm"]) {
+      try {
+        total += statSync(this.path + suffix).size;
+      } catch {
+        // -wal/-shm exist only at times; absence is not an error
+      }
+    }
+    return total;
+  }
+
+  close(): void {
+    // Fold the WAL into the main file so a clean stop leaves one file (and a fast next open).
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+    this.db.close();
+  }
+}
+
+export function toFloat32(blob: Buffer): Float32Array {
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+}
+
+export function parseMeta(text: string | null): Record<string, unknown> | null {
+  return text === null ? null : (JSON.parse(text) as Record<string, unknown>);
+}
+
+function checkIdentity(db: Database.Database, dataDir: string, identity: StoreIdentity): void {
+  const rows = db.prepare<[], { key: string; value: string }>("SELECT key, value FROM meta").all();
+  const meta = new Map(rows.map((r) => [r.key, r.value]));
+  if (meta.size === 0) {
+    const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+    db.transaction(() => {
+      put.run("schemaVersion", schemaVersion);
+      put.run("dimension", String(identity.dimension));
+      put.run("metric", identity.metric);
+      put.run("fingerprint", identity.fingerprint);
+      put.run("createdAt", new Date().toISOString());
+    })();
+    return;
+  }
+  const wanted: Record<string, string> = {
+    dimension: String(identity.dimension),
+    metric: identity.metric,
+    fingerprint: identity.fingerprint,
+  };
+  for (const [key, value] of Object.entries(wanted)) {
+    const stored = meta.get(key);
+    if (stored !== value) {
+      throw new ShardConfigError(
+        `data dir ${dataDir} holds an index generation with ${key}=${stored}, but this start has --${key} ${value}. ` +
+          `A shard's data belongs to one generation (dimension, metric, model fingerprint): start with --${key} ${stored} ` +
+          "to serve it, or point --data-dir at a new, empty directory for the new generation.",
+      );
+    }
+  }
+}
