@@ -1,0 +1,22 @@
+// What the index builders need: the VectorIndex spec plus what the operator resolved from its
+// EmbeddingModel (the fingerprint names the generation; the dimension sizes the vectors).
+import type { VectorIndexSpec } from "../api/v1alpha1/index.js";
+import { generationName, shardNames } from "../core/generation.js";
+
+export interface IndexProps {
+  readonly index: string;
+  readonly spec: VectorIndexSpec;
+  readonly model: string;
+  /** The model fingerprint the generation is built with (hex, at least 12 characters). */
+  readonly fingerprint: string;
+  /** The model's dimension (spec.dimension, when set, has been checked to equal it). */
+  readonly dimension: number;
+}
+
+export function generationOf(props: IndexProps): string {
+  return generationName(props.fingerprint);
+}
+
+export function shardsOf(props: IndexProps): string[] {
+  return shardNames(props.spec.shards);
+}

@@ -1,0 +1,31 @@
+// VectorIndex -> a NetworkPolicy that admits only the index's router pods to its shard pods (all
+// generations): shards have no auth of their own, so the network is their boundary. Kubelet probes
+// come from the node and are not subject to it.
+import type { V1NetworkPolicy } from "@kubernetes/client-node";
+import { childMeta, type OwnerContext } from "./context.js";
+import { allShardsSelector, LABEL, withCommon } from "./labels.js";
+import { shardNetworkPolicyName } from "./names.js";
+import { HTTP_PORT } from "./pod-security.js";
+
+export function shardNetworkPolicy(ctx: OwnerContext, index: string): V1NetworkPolicy {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: childMeta(
+      ctx,
+      shardNetworkPolicyName(index),
+      withCommon({ [LABEL.instance]: index, [LABEL.index]: index }, ctx.ownerLabels),
+    ),
+    spec: {
+      podSelector: { matchLabels: allShardsSelector(index) },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          // `_from`: the client model's name for `from` (a reserved word in its generator); it serializes as `from`.
+          _from: [{ podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "router" } } }],
+          ports: [{ protocol: "TCP", port: HTTP_PORT }],
+        },
+      ],
+    },
+  };
+}

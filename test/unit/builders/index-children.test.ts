@@ -1,0 +1,99 @@
+import type { V1ConfigMap, V1NetworkPolicy, V1StatefulSet } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { indexChildren } from "../../../src/builders/index-children.js";
+import type { IndexProps } from "../../../src/builders/index-props.js";
+import { parseRouterConfig } from "../../../src/router/config.js";
+import { ctx, FINGERPRINT, index } from "./fixtures.js";
+
+const props = (spec = {}): IndexProps => ({
+  index: "docs",
+  spec: index(spec).spec,
+  model: "minilm",
+  fingerprint: FINGERPRINT,
+  dimension: 384,
+});
+const build = (spec = {}) => indexChildren(ctx("VectorIndex", "docs"), props(spec)).present;
+const ofKind = <T>(kind: string, spec = {}) => build(spec).filter((c) => c.kind === kind) as T[];
+
+describe("VectorIndex children", () => {
+  it("when a 2-shard index is built, then the children match the snapshot", () => {
+    expect(build()).toMatchSnapshot();
+  });
+
+  it("when built, then there is a StatefulSet and a headless Service per shard, named <index>-<generation>-<shard>", () => {
+    const names = (kind: string) =>
+      build()
+        .filter((c) => c.kind === kind)
+        .map((c) => c.metadata?.name);
+    expect(names("StatefulSet")).toEqual(["docs-g-0123456789ab-shard-0", "docs-g-0123456789ab-shard-1"]);
+    expect(names("Service")).toEqual([
+      "docs-g-0123456789ab-shard-0",
+      "docs-g-0123456789ab-shard-1",
+      "docs-router",
+    ]);
+    expect(names("Deployment")).toEqual(["docs-router"]);
+  });
+
+  it("when built, then shard pods carry index, generation, shard and role labels", () => {
+    const sts = ofKind<V1StatefulSet>("StatefulSet")[1];
+    expect(sts?.spec?.template.metadata?.labels).toMatchObject({
+      "embedops.dev/index": "docs",
+      "embedops.dev/generation": "g-0123456789ab",
+      "embedops.dev/shard": "shard-1",
+      "embedops.dev/role": "shard",
+    });
+  });
+
+  it("when replicas and storage are set, then the StatefulSet has them, with anti-affinity per shard", () => {
+    const sts = ofKind<V1StatefulSet>("StatefulSet", {
+      replicas: 3,
+      storage: { size: "5Gi", storageClassName: "fast" },
+    })[0];
+    expect(sts?.spec?.replicas).toBe(3);
+    expect(sts?.spec?.volumeClaimTemplates?.[0]?.spec).toMatchObject({
+      resources: { requests: { storage: "5Gi" } },
+      storageClassName: "fast",
+    });
+    const term =
+      sts?.spec?.template.spec?.affinity?.podAntiAffinity
+        ?.preferredDuringSchedulingIgnoredDuringExecution?.[0];
+    expect(term?.podAffinityTerm.topologyKey).toBe("kubernetes.io/hostname");
+    expect(term?.podAffinityTerm.labelSelector?.matchLabels?.["embedops.dev/shard"]).toBe("shard-0");
+  });
+
+  it("when built, then the router config is valid for the router and lists every replica by StatefulSet DNS", () => {
+    const cm = ofKind<V1ConfigMap>("ConfigMap", { replicas: 2 })[0];
+    const config = parseRouterConfig(JSON.parse(cm?.data?.["router.json"] ?? "null"));
+    expect(config.generation.name).toBe("g-0123456789ab");
+    expect(config.generation.encoder?.url).toBe("http://minilm-encoder.ns.svc:8080");
+    expect(config.generation.shards[1]?.replicas).toEqual([
+      "http://docs-g-0123456789ab-shard-1-0.docs-g-0123456789ab-shard-1.ns.svc:8080",
+      "http://docs-g-0123456789ab-shard-1-1.docs-g-0123456789ab-shard-1.ns.svc:8080",
+    ]);
+  });
+
+  it("when built, then the shard args carry the fingerprint, dimension and HNSW parameters", () => {
+    const args =
+      ofKind<V1StatefulSet>("StatefulSet", { hnsw: { m: 32 } })[0]?.spec?.template.spec?.containers[0]
+        ?.args ?? [];
+    const valueOf = (flag: string) => args[args.indexOf(flag) + 1];
+    expect([valueOf("--fingerprint"), valueOf("--dimension"), valueOf("--m"), valueOf("--shard-id")]).toEqual(
+      [FINGERPRINT, "384", "32", "docs/g-0123456789ab/shard-0"],
+    );
+  });
+
+  it("when built, then only router pods of the index may reach its shard pods", () => {
+    const np = ofKind<V1NetworkPolicy>("NetworkPolicy")[0];
+    expect(np?.spec?.podSelector.matchLabels).toEqual({
+      "embedops.dev/index": "docs",
+      "embedops.dev/role": "shard",
+    });
+    expect(np?.spec?.ingress?.[0]?._from).toEqual([
+      { podSelector: { matchLabels: { "embedops.dev/index": "docs", "embedops.dev/role": "router" } } },
+    ]);
+  });
+
+  it("when built twice, then the output is identical", () => {
+    expect(JSON.stringify(build())).toBe(JSON.stringify(build()));
+  });
+});
