@@ -12,6 +12,10 @@ const roles: Record<string, Role> = {
   ingest: { describe: "send a JSONL file of documents to a router", load: () => import("./ingest.js") },
   query: { describe: "query a router and print a table", load: () => import("./query.js") },
   operator: { describe: "run the Kubernetes operator", load: () => import("./operator.js") },
+  "fetch-model": {
+    describe: "download and verify a model directory (the encoder's init container)",
+    load: () => import("./fetch-model.js"),
+  },
   crds: { describe: "print the CustomResourceDefinitions as YAML", load: () => import("./crds.js") },
   bench: { describe: "run a benchmark (encoder | index)", load: () => import("./bench.js") },
 };
