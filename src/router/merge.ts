@@ -6,8 +6,9 @@ export type ScoreOrder = "higher" | "lower";
 export interface ShardHit {
   id: string;
   score: number;
-  metadata?: Record<string, unknown>;
-  text?: string;
+  /** null when the shard holds none for this point. */
+  metadata?: Record<string, unknown> | null;
+  text?: string | null;
 }
 
 export interface MergedHit extends ShardHit {

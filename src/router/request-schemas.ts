@@ -21,7 +21,9 @@ export const filterSchema = z.record(
 );
 export type Filter = z.infer<typeof filterSchema>;
 
-const fingerprint = z.string().regex(/^[0-9a-f]{16,128}$/, "must be a lowercase hex model fingerprint");
+const fingerprint = z
+  .string()
+  .regex(/^[A-Za-z0-9:._-]{1,256}$/, "must be a model fingerprint (the encoder's /info fingerprint)");
 
 export const querySchema = z
   .strictObject({

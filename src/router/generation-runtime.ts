@@ -1,0 +1,131 @@
+// Everything the router needs to serve one generation under one config: shard replica sets,
+// clients, the encoder guard, and the probes that keep liveness and the fingerprint check current.
+// A config reload builds a new runtime (carrying over what the old one learned) and swaps it in.
+
+import type { Logger } from "../util/log.js";
+import type { RouterConfig } from "./config.js";
+import { EncoderClient } from "./encoder-client.js";
+import { EncoderGuard } from "./encoder-guard.js";
+import type { HttpClient } from "./http-client.js";
+import type { RouterMetrics } from "./metrics.js";
+import { ShardReplicas } from "./replica-pool.js";
+import { ShardClient } from "./shard-client.js";
+import type { ShardQueryContext } from "./shard-query.js";
+
+/** Replica probes run at least this often: a dead replica costs every query a failed attempt. */
+const MAX_PROBE_INTERVAL_MS = 1000;
+
+export class GenerationRuntime {
+  readonly shards: ShardReplicas[];
+  readonly shardClient: ShardClient;
+  readonly encoder: EncoderGuard;
+  readonly queryContext: ShardQueryContext;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    readonly config: RouterConfig,
+    http: HttpClient,
+    private readonly metrics: RouterMetrics,
+    private readonly log: Logger,
+    previous?: GenerationRuntime,
+  ) {
+    const gen = config.generation;
+    this.shards = gen.shards.map(
+      (s) =>
+        new ShardReplicas(
+          s.name,
+          s.replicas,
+          previous?.shards.find((p) => p.name === s.name),
+        ),
+    );
+    this.shardClient = new ShardClient(http, gen.fingerprint);
+    this.encoder = new EncoderGuard(
+      gen.encoder ? new EncoderClient(http, gen.encoder.url) : null,
+      gen,
+      metrics,
+    );
+    this.queryContext = {
+      client: this.shardClient,
+      metrics,
+      hedge: config.hedge,
+      timeoutMs: config.timeoutMs,
+    };
+  }
+
+  get fingerprint(): string {
+    return this.config.generation.fingerprint;
+  }
+
+  /** Runs the first checks (so readiness is known) and starts the periodic ones. */
+  async start(): Promise<void> {
+    await Promise.all([this.checkEncoder(), this.probeReplicas()]);
+    const every = (ms: number, fn: () => Promise<void>) => {
+      let running = false;
+      const t = setInterval(() => {
+        if (running) return;
+        running = true;
+        fn().finally(() => {
+          running = false;
+        });
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.config.checkIntervalMs, () => this.checkEncoder());
+    every(Math.min(this.config.checkIntervalMs, MAX_PROBE_INTERVAL_MS), () => this.probeReplicas());
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  async checkEncoder(): Promise<void> {
+    const before = this.encoder.status.state;
+    const status = await this.encoder.check(Math.min(this.config.timeoutMs, 5000));
+    if (status.state !== before) {
+      const fields = "message" in status ? { message: status.message } : {};
+      const level = status.state === "ok" || status.state === "none" ? "info" : "warn";
+      this.log[level]("encoder check", { state: status.state, ...fields });
+    }
+  }
+
+  async probeReplicas(): Promise<void> {
+    const timeoutMs = Math.min(this.config.timeoutMs, MAX_PROBE_INTERVAL_MS);
+    await Promise.all(
+      this.shards.flatMap((shard) =>
+        shard.replicas.map(async (r) => {
+          let ok = false;
+          let why = "";
+          try {
+            ok = await this.shardClient.ready(r.url, { timeoutMs });
+            if (!ok) why = "/readyz is not 200";
+          } catch (err) {
+            why = (err as Error).message;
+          }
+          if (ok !== r.live)
+            this.log[ok ? "info" : "warn"]("replica liveness changed", {
+              shard: shard.name,
+              replica: r.url,
+              live: ok,
+              why,
+            });
+          if (ok) shard.markUp(r.url);
+          else shard.markDown(r.url, why);
+          this.metrics.replicaLive.set({ shard: shard.name, replica: r.url }, ok ? 1 : 0);
+        }),
+      ),
+    );
+  }
+
+  /** Why the router is not ready, or an empty list. */
+  notReadyReasons(): string[] {
+    const reasons: string[] = [];
+    const enc = this.encoder.status;
+    if (enc.state !== "ok" && enc.state !== "none") reasons.push(enc.message);
+    for (const s of this.shards) {
+      if (s.liveCount() === 0) reasons.push(`shard ${s.name} has no live replica`);
+    }
+    return reasons;
+  }
+}

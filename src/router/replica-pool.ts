@@ -1,0 +1,79 @@
+// The replicas of one shard as the router sees them: live or down, requests in flight, and the
+// shard's recent latencies. Reads go to the least-loaded live replica (round-robin among equals), so
+// a replica that slows down gets less traffic before it is ever marked down.
+import { LatencyWindow } from "./latency-window.js";
+
+export interface ReplicaState {
+  readonly url: string;
+  live: boolean;
+  inFlight: number;
+  /** Why the replica was last marked down; shown in /v1/stats and in errors. */
+  lastError: string | undefined;
+}
+
+/**
+ * Index of the replica to ask next: live, not in `exclude`, fewest requests in flight; ties go to the
+ * first one at or after `cursor` so equal replicas share the load in turn. -1 when none qualifies.
+ */
+export function pickReplica(
+  replicas: readonly ReplicaState[],
+  exclude: ReadonlySet<string>,
+  cursor: number,
+): number {
+  let best = -1;
+  const n = replicas.length;
+  for (let step = 0; step < n; step++) {
+    const i = (cursor + step) % n;
+    const r = replicas[i]!;
+    if (!r.live || exclude.has(r.url)) continue;
+    if (best === -1 || r.inFlight < replicas[best]!.inFlight) best = i;
+  }
+  return best;
+}
+
+export class ShardReplicas {
+  readonly replicas: ReplicaState[];
+  readonly latency: LatencyWindow;
+  private cursor = 0;
+
+  constructor(
+    readonly name: string,
+    urls: readonly string[],
+    /** State carried over from the previous config, so a reload does not forget what it learned. */
+    previous?: ShardReplicas,
+  ) {
+    this.replicas = urls.map((url) => {
+      const old = previous?.replicas.find((r) => r.url === url);
+      // Unknown replicas start live: the first request or probe decides, instead of refusing traffic
+      // for a probe interval after every start and reload.
+      return { url, live: old?.live ?? true, inFlight: 0, lastError: old?.lastError };
+    });
+    this.latency = previous?.latency ?? new LatencyWindow(128);
+  }
+
+  pick(exclude: ReadonlySet<string>): ReplicaState | undefined {
+    const i = pickReplica(this.replicas, exclude, this.cursor);
+    if (i === -1) return undefined;
+    this.cursor = (i + 1) % this.replicas.length;
+    return this.replicas[i];
+  }
+
+  liveCount(): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.live) n++;
+    return n;
+  }
+
+  markDown(url: string, reason: string): void {
+    const r = this.replicas.find((x) => x.url === url);
+    if (r) {
+      r.live = false;
+      r.lastError = reason;
+    }
+  }
+
+  markUp(url: string): void {
+    const r = this.replicas.find((x) => x.url === url);
+    if (r) r.live = true;
+  }
+}

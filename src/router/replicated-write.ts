@@ -1,0 +1,90 @@
+// Writes (upserts, deletes) go to every replica of the owning shard; a shard's part is acknowledged
+// when at least the write quorum of its replicas committed. The report names every failed replica
+// even when the quorum was met, so a degraded shard is visible before it loses its last copy.
+import { performance } from "node:perf_hooks";
+import { HttpError } from "./errors.js";
+import type { RouterMetrics } from "./metrics.js";
+import type { ShardReplicas } from "./replica-pool.js";
+import { UpstreamError } from "./upstream-error.js";
+
+export interface ShardWriteReport {
+  items: number;
+  acknowledged: number;
+  required: number;
+  failed: { replica: string; error: string }[];
+}
+
+export function requiredAcks(quorum: "all" | number, replicas: number): number {
+  return quorum === "all" ? replicas : Math.min(quorum, replicas);
+}
+
+/**
+ * Runs `write(replicaUrl)` on every replica of every shard in `work` and checks the quorum. Throws a
+ * 503 naming each shard that missed it (with every replica's error); a 4xx from a replica is the
+ * request's fault and is thrown as such.
+ */
+export async function replicatedWrite<T>(
+  work: readonly { shard: ShardReplicas; items: T }[],
+  quorum: "all" | number,
+  op: string,
+  metrics: RouterMetrics,
+  write: (replica: string, items: T) => Promise<void>,
+  count: (items: T) => number,
+): Promise<Record<string, ShardWriteReport>> {
+  const reports: Record<string, ShardWriteReport> = {};
+  await Promise.all(
+    work.map(async ({ shard, items }) => {
+      const report: ShardWriteReport = {
+        items: count(items),
+        acknowledged: 0,
+        required: requiredAcks(quorum, shard.replicas.length),
+        failed: [],
+      };
+      reports[shard.name] = report;
+      await Promise.all(
+        shard.replicas.map(async (r) => {
+          const t0 = performance.now();
+          try {
+            await write(r.url, items);
+            report.acknowledged++;
+            metrics.shardRequestDuration.observe(
+              { shard: shard.name, replica: r.url, op },
+              (performance.now() - t0) / 1000,
+            );
+          } catch (err) {
+            if (err instanceof UpstreamError && err.clientFault) {
+              throw new HttpError(
+                err.status,
+                "shard_refused",
+                `shard ${shard.name} refused the ${op}: ${err.upstreamMessage}`,
+                {
+                  shard: shard.name,
+                  replica: r.url,
+                },
+              );
+            }
+            const reason = err instanceof UpstreamError ? `http_${err.status}` : "network";
+            metrics.errors.inc({ shard: shard.name, reason });
+            report.failed.push({ replica: r.url, error: (err as Error).message });
+          }
+        }),
+      );
+    }),
+  );
+  const short = Object.entries(reports).filter(([, r]) => r.acknowledged < r.required);
+  if (short.length > 0) {
+    const detail = short
+      .map(
+        ([name, r]) =>
+          `shard ${name}: ${r.acknowledged} of ${r.required} required replicas committed (${r.failed.map((f) => `${f.replica}: ${f.error}`).join("; ")})`,
+      )
+      .join(" | ");
+    throw new HttpError(
+      503,
+      "write_quorum_not_met",
+      `${op} not acknowledged: ${detail}. Some replicas may hold the write; retrying the same request is safe (writes are idempotent).`,
+      { shards: reports },
+    );
+  }
+  return reports;
+}

@@ -1,0 +1,148 @@
+// Calls to one shard replica's HTTP API. Vectors go as little-endian float32 bytes (binary upsert,
+// octet-stream query): no per-number JSON on the hot path. Every call declares the generation's model
+// fingerprint, so a replica of another generation refuses (409) instead of comparing foreign vectors.
+import { type HttpClient, jsonBody } from "./http-client.js";
+import type { ShardHit } from "./merge.js";
+import { UpstreamError } from "./upstream-error.js";
+import { float32ToLeBytes } from "./vector-codec.js";
+
+export const FINGERPRINT_HEADER = "x-embedops-model-fingerprint";
+export const POINTS_CONTENT_TYPE = "application/x-embedops-points";
+
+export interface ShardQuery {
+  vector: Float32Array;
+  k: number;
+  ef?: number | undefined;
+  filter?: Record<string, unknown> | undefined;
+  includeText: boolean;
+  includeMetadata: boolean;
+}
+
+export interface ShardQueryResult {
+  results: ShardHit[];
+  tookMs: number;
+}
+
+export interface ShardPoint {
+  id: string;
+  vector: Float32Array;
+  metadata?: Record<string, unknown> | undefined;
+  text?: string | undefined;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** The binary upsert body: uint32 LE header length, header JSON, then N×dim float32 LE. */
+export function encodePoints(points: readonly ShardPoint[]): Buffer {
+  const header = Buffer.from(
+    JSON.stringify({ points: points.map((p) => ({ id: p.id, metadata: p.metadata, text: p.text })) }),
+    "utf8",
+  );
+  const dim = points[0]?.vector.length ?? 0;
+  const out = Buffer.allocUnsafe(4 + header.byteLength + points.length * dim * 4);
+  out.writeUInt32LE(header.byteLength, 0);
+  header.copy(out, 4);
+  let at = 4 + header.byteLength;
+  for (const p of points) {
+    float32ToLeBytes(p.vector).copy(out, at);
+    at += dim * 4;
+  }
+  return out;
+}
+
+function isHitList(value: unknown): value is ShardHit[] {
+  return (
+    Array.isArray(value) && value.every((h) => typeof h?.id === "string" && typeof h?.score === "number")
+  );
+}
+
+export class ShardClient {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly fingerprint: string,
+  ) {}
+
+  private headers(contentType?: string): Record<string, string> {
+    const h: Record<string, string> = { [FINGERPRINT_HEADER]: this.fingerprint, accept: "application/json" };
+    if (contentType) h["content-type"] = contentType;
+    return h;
+  }
+
+  async query(replica: string, q: ShardQuery, opts: CallOptions): Promise<ShardQueryResult> {
+    const params = new URLSearchParams({
+      k: String(q.k),
+      includeText: String(q.includeText),
+      includeMetadata: String(q.includeMetadata),
+    });
+    if (q.ef !== undefined) params.set("ef", String(q.ef));
+    if (q.filter !== undefined && Object.keys(q.filter).length > 0)
+      params.set("filter", JSON.stringify(q.filter));
+    const url = `${replica}/v1/query?${params}`;
+    const res = await this.http.request({
+      method: "POST",
+      url,
+      headers: this.headers("application/octet-stream"),
+      body: float32ToLeBytes(q.vector),
+      ...opts,
+    });
+    if (res.status !== 200) throw UpstreamError.from(url, res);
+    const body = jsonBody(res) as { results?: unknown; tookMs?: unknown } | undefined;
+    if (!isHitList(body?.results)) throw new UpstreamError(url, 502, "response has no results list");
+    return { results: body.results, tookMs: typeof body.tookMs === "number" ? body.tookMs : 0 };
+  }
+
+  async upsert(replica: string, points: readonly ShardPoint[], opts: CallOptions): Promise<void> {
+    const url = `${replica}/v1/points`;
+    const res = await this.http.request({
+      method: "POST",
+      url,
+      headers: this.headers(POINTS_CONTENT_TYPE),
+      body: encodePoints(points),
+      ...opts,
+    });
+    if (res.status < 200 || res.status >= 300) throw UpstreamError.from(url, res);
+  }
+
+  async delete(replica: string, ids: readonly string[], opts: CallOptions): Promise<void> {
+    const url = `${replica}/v1/points/delete`;
+    const res = await this.http.request({
+      method: "POST",
+      url,
+      headers: this.headers("application/json"),
+      body: JSON.stringify({ ids }),
+      ...opts,
+    });
+    if (res.status < 200 || res.status >= 300) throw UpstreamError.from(url, res);
+  }
+
+  /** The stored point without its vector, or undefined when the replica does not hold it. */
+  async get(replica: string, id: string, opts: CallOptions): Promise<Record<string, unknown> | undefined> {
+    const url = `${replica}/v1/points/${encodeURIComponent(id)}`;
+    const res = await this.http.request({ method: "GET", url, headers: this.headers(), ...opts });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw UpstreamError.from(url, res);
+    const body = jsonBody(res);
+    if (typeof body !== "object" || body === null)
+      throw new UpstreamError(url, 502, "response is not a JSON object");
+    return body as Record<string, unknown>;
+  }
+
+  async stats(replica: string, opts: CallOptions): Promise<Record<string, unknown>> {
+    const url = `${replica}/v1/stats`;
+    const res = await this.http.request({ method: "GET", url, headers: this.headers(), ...opts });
+    if (res.status !== 200) throw UpstreamError.from(url, res);
+    const body = jsonBody(res);
+    if (typeof body !== "object" || body === null)
+      throw new UpstreamError(url, 502, "response is not a JSON object");
+    return body as Record<string, unknown>;
+  }
+
+  /** True when the replica answers /readyz with 200. */
+  async ready(replica: string, opts: CallOptions): Promise<boolean> {
+    const res = await this.http.request({ method: "GET", url: `${replica}/readyz`, ...opts });
+    return res.status === 200;
+  }
+}

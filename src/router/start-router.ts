@@ -1,0 +1,99 @@
+// startRouter(): the router as a library call (benchmarks, `embedops serve`, tests), the CLI being
+// a thin wrapper. Returns the bound URL and a close() that stops timers, server and sockets.
+import { createServer } from "node:http";
+import { type Listening, listen } from "../http/serve.js";
+import { createLogger, type Logger } from "../util/log.js";
+import { createApp } from "./app.js";
+import { loadRouterConfig, type RouterConfig } from "./config.js";
+import { type ConfigWatcher, watchConfig } from "./config-watch.js";
+import { GenerationRuntime } from "./generation-runtime.js";
+import { HttpClient } from "./http-client.js";
+import { createRouterMetrics } from "./metrics.js";
+
+export interface RouterOptions {
+  /** A config file (reloaded when it changes) or a config object (fixed). */
+  config: string | RouterConfig;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  log?: Logger;
+  /** How often the config file is re-read; default 1000 ms. */
+  reloadIntervalMs?: number;
+  /** Add Node process metrics (CPU, memory, event loop) to /metrics; the CLI turns this on. */
+  processMetrics?: boolean;
+}
+
+export interface RunningRouter {
+  url: string;
+  port: number;
+  config(): RouterConfig;
+  /** Re-reads the config file now instead of waiting for the next poll. */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const log = options.log ?? createLogger({ role: "router" });
+  const metrics = createRouterMetrics(options.processMetrics ?? false);
+  const http = new HttpClient();
+  let initial: RouterConfig;
+  let text = "";
+  if (typeof options.config === "string")
+    ({ config: initial, text } = await loadRouterConfig(options.config));
+  else initial = options.config;
+
+  let runtime = new GenerationRuntime(initial, http, metrics, log);
+  await runtime.start();
+
+  let watcher: ConfigWatcher | undefined;
+  if (typeof options.config === "string") {
+    const path = options.config;
+    watcher = watchConfig(
+      path,
+      text,
+      options.reloadIntervalMs ?? 1000,
+      async (config) => {
+        const next = new GenerationRuntime(config, http, metrics, log, runtime);
+        await next.start();
+        const old = runtime;
+        runtime = next;
+        old.stop();
+        metrics.configReloads.inc({ result: "ok" });
+        log.info("config reloaded", {
+          path,
+          generation: config.generation.name,
+          shards: config.generation.shards.length,
+        });
+      },
+      (err) => {
+        metrics.configReloads.inc({ result: "error" });
+        log.error("config reload failed", { path, err: err.message });
+      },
+    );
+  }
+
+  const app = createApp({ runtime: () => runtime, metrics, log });
+  let listening: Listening;
+  try {
+    listening = await listen(createServer(app), options.host ?? "127.0.0.1", options.port ?? 0, log);
+  } catch (err) {
+    watcher?.stop();
+    runtime.stop();
+    http.close();
+    throw err;
+  }
+  return {
+    url: listening.url,
+    port: listening.port,
+    config: () => runtime.config,
+    reload: async () => {
+      await watcher?.poll();
+    },
+    close: async () => {
+      watcher?.stop();
+      runtime.stop();
+      await listening.close();
+      http.close();
+    },
+  };
+}
