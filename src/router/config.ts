@@ -8,11 +8,12 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 
+// The same rule the shard applies to --fingerprint; in practice the sha256 hex of the encoder's /info.
 const fingerprint = z
   .string()
   .regex(
-    /^[0-9a-f]{16,128}$/,
-    "must be a lowercase hex fingerprint (16-128 characters), e.g. the encoder's /info fingerprint",
+    /^[A-Za-z0-9:._-]{1,256}$/,
+    "must be 1-256 characters of [A-Za-z0-9:._-], e.g. the encoder's /info fingerprint",
   );
 
 const httpUrl = z

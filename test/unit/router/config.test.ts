@@ -52,9 +52,9 @@ describe("parseRouterConfig", () => {
     { name: "an unknown field", patch: { shardz: [] }, error: /shardz/ },
     { name: "a bad metric", patch: { metric: "dot" }, error: /metric/ },
     {
-      name: "a non-hex fingerprint",
-      patch: { fingerprint: "xyz" },
-      error: /fingerprint: must be a lowercase hex/,
+      name: "a fingerprint with spaces",
+      patch: { fingerprint: "not a hash" },
+      error: /fingerprint: must be 1-256 characters/,
     },
     { name: "no shards", patch: { shards: [] }, error: /shards: needs at least one shard/ },
     {

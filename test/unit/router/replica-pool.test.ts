@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { pickReplica, type ReplicaState, ShardReplicas } from "../../../src/router/replica-pool.js";
+
+const r = (url: string, inFlight = 0, live = true): ReplicaState => ({
+  url,
+  live,
+  inFlight,
+  lastError: undefined,
+});
+
+describe("pickReplica", () => {
+  it.each([
+    { name: "all idle, cursor 0", replicas: [r("a"), r("b"), r("c")], exclude: [], cursor: 0, want: 0 },
+    { name: "all idle, cursor 2", replicas: [r("a"), r("b"), r("c")], exclude: [], cursor: 2, want: 2 },
+    { name: "one busier", replicas: [r("a", 3), r("b", 1), r("c", 2)], exclude: [], cursor: 0, want: 1 },
+    {
+      name: "the idlest is down",
+      replicas: [r("a", 3), r("b", 0, false), r("c", 2)],
+      exclude: [],
+      cursor: 0,
+      want: 2,
+    },
+    {
+      name: "the idlest was already tried",
+      replicas: [r("a", 3), r("b"), r("c", 2)],
+      exclude: ["b"],
+      cursor: 0,
+      want: 2,
+    },
+    { name: "none live", replicas: [r("a", 0, false), r("b", 0, false)], exclude: [], cursor: 0, want: -1 },
+    { name: "all tried", replicas: [r("a"), r("b")], exclude: ["a", "b"], cursor: 1, want: -1 },
+  ])("when $name, then replica $want is picked", ({ replicas, exclude, cursor, want }) => {
+    expect(pickReplica(replicas, new Set(exclude), cursor)).toBe(want);
+  });
+});
+
+describe("ShardReplicas", () => {
+  it("when equal replicas are picked in turn, then they share the load round-robin", () => {
+    const s = new ShardReplicas("s0", ["http://a", "http://b"]);
+    expect([1, 2, 3, 4].map(() => s.pick(new Set())?.url)).toEqual([
+      "http://a",
+      "http://b",
+      "http://a",
+      "http://b",
+    ]);
+  });
+
+  it("when the config is reloaded, then liveness and latencies carry over for the same URLs only", () => {
+    const old = new ShardReplicas("s0", ["http://a", "http://b"]);
+    old.markDown("http://a", "connection refused");
+    old.latency.record(5);
+    const next = new ShardReplicas("s0", ["http://a", "http://c"], old);
+    expect(next.replicas.map((x) => x.live)).toEqual([false, true]);
+    expect(next.replicas[0]!.lastError).toBe("connection refused");
+    expect(next.latency.size).toBe(1);
+    expect(next.liveCount()).toBe(1);
+  });
+});
