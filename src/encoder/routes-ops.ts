@@ -1,0 +1,59 @@
+// Probes, /info and /metrics. /healthz says the process serves HTTP; /readyz says the model is loaded
+// and warmed up (and turns 503 again while draining for shutdown, so load balancers stop sending).
+import { Router } from "express";
+import { version } from "../version.js";
+import { sendJson } from "./http-util.js";
+import type { EncoderRuntime } from "./runtime.js";
+
+export function opsRoutes(rt: EncoderRuntime): Router {
+  const router = Router();
+  router.get("/healthz", (_req, res) => sendJson(rt, res, 200, `{"status":"ok"}`));
+
+  router.get("/readyz", (_req, res) => {
+    if (rt.ready && !rt.stopping) {
+      sendJson(rt, res, 200, `{"status":"ready"}`);
+      return;
+    }
+    const reason = rt.stopping ? "shutting down" : "the model is loading";
+    res.setHeader("Retry-After", "1");
+    sendJson(rt, res, 503, JSON.stringify({ status: "not ready", reason }));
+  });
+
+  router.get("/metrics", async (_req, res) => {
+    const text = await rt.metrics.registry.metrics();
+    res.setHeader("Content-Type", rt.metrics.registry.contentType);
+    res.end(text);
+  });
+  return router;
+}
+
+/** GET /info: behind auth like the embedding routes, since it names the model and its limits. */
+export function infoRoute(rt: EncoderRuntime): Router {
+  const router = Router();
+  router.get("/info", (_req, res) => {
+    const { engine } = rt.serving();
+    const c = engine.config;
+    const s = rt.settings;
+    const info = {
+      model_id: c.name,
+      dimension: c.dimension,
+      pooling: c.pooling,
+      normalize: c.normalize,
+      max_input_length: c.maxSequenceLength,
+      fingerprint: engine.fingerprint,
+      prefixes: { query: c.queryPrefix, document: c.documentPrefix },
+      max_batch_tokens: s.maxBatchTokens,
+      max_batch_requests: s.maxBatchRequests,
+      max_concurrent_requests: s.maxConcurrentRequests,
+      max_client_batch_size: s.maxClientBatchSize,
+      max_body_bytes: s.maxBodyBytes,
+      auto_truncate: true,
+      threads: engine.threads,
+      auth: s.apiKeys.length > 0,
+      version,
+    };
+    sendJson(rt, res, 200, JSON.stringify(info));
+  });
+
+  return router;
+}

@@ -1,0 +1,72 @@
+// The batcher shell with a stand-in for engine.run: these tests are about queueing and delivery,
+// not about vectors (the data-plane tests run the real model).
+import { describe, expect, it } from "vitest";
+import { Batcher } from "../../../src/encoder/batcher.js";
+
+function recordingRun() {
+  const batches: number[][] = [];
+  const run = async (rows: readonly (readonly number[])[]) => {
+    batches.push(rows.map((r) => r[0]!));
+    // Each "vector" carries its row's first id, so delivery order is checkable.
+    return rows.map((r) => Float32Array.of(r[0]!));
+  };
+  return { batches, run };
+}
+
+const row = (id: number, len = 4) => [id, ...Array<number>(len - 1).fill(0)];
+
+describe("Batcher", () => {
+  it("when requests arrive together, then they share batches within the limits and each gets its own rows", async () => {
+    const { batches, run } = recordingRun();
+    const b = new Batcher({ run }, { maxBatchTokens: 1000, maxBatchRequests: 3 });
+    const [a, c] = await Promise.all([b.submit([row(1), row(2)]), b.submit([row(3), row(4), row(5)])]);
+    expect(Array.from(a!, (v) => v[0])).toEqual([1, 2]);
+    expect(Array.from(c!, (v) => v[0])).toEqual([3, 4, 5]);
+    expect(batches.map((x) => x.length)).toEqual([3, 2]);
+  });
+
+  it("when a request's inputs are split across batches, then it resolves only once all are done", async () => {
+    const { batches, run } = recordingRun();
+    const b = new Batcher({ run }, { maxBatchTokens: 8, maxBatchRequests: 32 });
+    const out = await b.submit([row(1), row(2), row(3), row(4), row(5)]);
+    expect(Array.from(out, (v) => v[0])).toEqual([1, 2, 3, 4, 5]);
+    expect(batches).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it("when the engine fails, then every request in that batch is rejected and later ones still run", async () => {
+    let calls = 0;
+    const b = new Batcher(
+      {
+        run: async (rows) => {
+          if (calls++ === 0) throw new Error("boom");
+          return rows.map(() => new Float32Array(1));
+        },
+      },
+      { maxBatchTokens: 1000, maxBatchRequests: 1 },
+    );
+    const first = b.submit([row(1)]);
+    const second = b.submit([row(2)]);
+    await expect(first).rejects.toThrow("boom");
+    await expect(second).resolves.toHaveLength(1);
+  });
+
+  it("when work is queued, then idle() waits for it and reports depth zero after", async () => {
+    const { run } = recordingRun();
+    const depths: number[] = [];
+    const b = new Batcher(
+      { run },
+      { maxBatchTokens: 1000, maxBatchRequests: 1 },
+      {
+        batchDone: () => {},
+        queueDepth: (d) => depths.push(d),
+      },
+    );
+    let done = 0;
+    for (let i = 0; i < 4; i++) void b.submit([row(i)]).then(() => done++);
+    expect(b.depth).toBe(4);
+    await b.idle();
+    expect(done).toBe(4);
+    expect(b.depth).toBe(0);
+    expect(depths.at(-1)).toBe(0);
+  });
+});
