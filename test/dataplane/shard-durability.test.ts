@@ -93,7 +93,8 @@ describe("restart", () => {
     const graph = readdirSync(cpDir).find((n) => n.endsWith(".hnsw"));
     if (!graph) throw new Error("no checkpoint written");
     const bytes = readFileSync(join(cpDir, graph));
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const mid = Math.floor(bytes.length / 2);
+    bytes[mid] = (bytes[mid] as number) ^ 0xff;
     writeFileSync(join(cpDir, graph), bytes);
 
     const b = await start();
