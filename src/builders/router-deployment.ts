@@ -45,7 +45,15 @@ export function routerDeployment(ctx: OwnerContext, props: RouterDeploymentProps
               image: ctx.image,
               imagePullPolicy: "IfNotPresent",
               // The directory, not a subPath: only a directory mount sees ConfigMap updates.
-              args: ["router", "--config", `${ROUTER_CONFIG_MOUNT}/${ROUTER_CONFIG_KEY}`],
+              args: [
+                "router",
+                "--config",
+                `${ROUTER_CONFIG_MOUNT}/${ROUTER_CONFIG_KEY}`,
+                "--host",
+                "0.0.0.0",
+                "--port",
+                String(HTTP_PORT),
+              ],
               ports: [{ name: HTTP_PORT_NAME, containerPort: HTTP_PORT, protocol: "TCP" }],
               readinessProbe: readinessProbe(),
               livenessProbe: livenessProbe(),

@@ -76,10 +76,13 @@ describe("VectorIndex children", () => {
     const args =
       ofKind<V1StatefulSet>("StatefulSet", { hnsw: { m: 32 } })[0]?.spec?.template.spec?.containers[0]
         ?.args ?? [];
-    const valueOf = (flag: string) => args[args.indexOf(flag) + 1];
-    expect([valueOf("--fingerprint"), valueOf("--dimension"), valueOf("--m"), valueOf("--shard-id")]).toEqual(
-      [FINGERPRINT, "384", "32", "docs/g-0123456789ab/shard-0"],
-    );
+    const flagValue = (flag: string) => args[args.indexOf(flag) + 1];
+    expect([
+      flagValue("--fingerprint"),
+      flagValue("--dimension"),
+      flagValue("--m"),
+      flagValue("--shard-id"),
+    ]).toEqual([FINGERPRINT, "384", "32", "docs/g-0123456789ab/shard-0"]);
   });
 
   it("when built, then only router pods of the index may reach its shard pods", () => {

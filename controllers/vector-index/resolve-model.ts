@@ -1,0 +1,69 @@
+// Which model fingerprint a VectorIndex is built with, as a chain of small pure checks (cert-manager's
+// policy chains): the first failing check names the reason the index cannot proceed.
+import type { EmbeddingModel, VectorIndexSpec } from "../../src/api/v1alpha1/index.js";
+import { generationName } from "../../src/core/generation.js";
+
+export type ModelResolution =
+  | { readonly ok: true; readonly model: string; readonly fingerprint: string; readonly dimension: number }
+  | {
+      readonly ok: false;
+      readonly reason: "ModelNotFound" | "ModelInvalid" | "DimensionMismatch" | "WaitingForFingerprint";
+      readonly message: string;
+      /** The index's own spec must change (not merely wait for the model). */
+      readonly specError: boolean;
+    };
+
+/** What the reconcile found under spec.modelRef.name. */
+export type ModelLookup =
+  | { readonly found: false }
+  | { readonly found: true; readonly model?: EmbeddingModel; readonly invalid?: string };
+
+export function resolveModel(spec: VectorIndexSpec, namespace: string, lookup: ModelLookup): ModelResolution {
+  const name = spec.modelRef.name;
+  if (!lookup.found) {
+    return {
+      ok: false,
+      reason: "ModelNotFound",
+      message: `EmbeddingModel "${name}" not found in namespace "${namespace}"; create it or fix spec.modelRef.name`,
+      specError: false,
+    };
+  }
+  const model = lookup.model;
+  if (!model) {
+    return {
+      ok: false,
+      reason: "ModelInvalid",
+      message: `EmbeddingModel "${name}" is invalid (${lookup.invalid ?? "see its InvalidSpec condition"})`,
+      specError: false,
+    };
+  }
+  if (spec.dimension !== undefined && spec.dimension !== model.spec.dimension) {
+    return {
+      ok: false,
+      reason: "DimensionMismatch",
+      message:
+        `spec.dimension is ${spec.dimension} but EmbeddingModel "${name}" produces ${model.spec.dimension}-d vectors; ` +
+        "remove spec.dimension or make them equal",
+      specError: true,
+    };
+  }
+  const fingerprint = model.status?.fingerprint;
+  if (!fingerprint || !isUsableFingerprint(fingerprint)) {
+    return {
+      ok: false,
+      reason: "WaitingForFingerprint",
+      message: `waiting for EmbeddingModel "${name}" to report its fingerprint (its encoder must be rolled out)`,
+      specError: false,
+    };
+  }
+  return { ok: true, model: name, fingerprint, dimension: model.spec.dimension };
+}
+
+function isUsableFingerprint(fp: string): boolean {
+  try {
+    generationName(fp);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,128 @@
+// VectorIndex status as a pure function of (spec resolution, observed children, previous status, now).
+import type { V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
+import type { VectorIndexStatus } from "../../src/api/v1alpha1/index.js";
+import { generationName } from "../../src/core/generation.js";
+import { type Condition, mergeConditions } from "../../src/kube/status.js";
+import {
+  condition,
+  deploymentState,
+  INVALID_SPEC,
+  MODEL_RESOLVED,
+  phaseOf,
+  statefulSetState,
+} from "../shared/conditions.js";
+import type { ModelResolution } from "./resolve-model.js";
+
+export interface IndexObservation {
+  readonly generation: number | undefined;
+  readonly invalidSpec?: string;
+  readonly resolution?: ModelResolution;
+  /** One entry per desired shard, undefined where the StatefulSet is not there. */
+  readonly shards?: readonly (V1StatefulSet | undefined)[];
+  readonly router?: V1Deployment;
+  readonly applyError?: string;
+  readonly previous: VectorIndexStatus | undefined;
+  readonly now: string;
+}
+
+export function indexStatus(o: IndexObservation): VectorIndexStatus {
+  const c = (type: string, status: Condition["status"], reason: string, message: string) =>
+    condition(type, status, reason, message, o.generation);
+  const conditions: Condition[] = [];
+  const res = o.resolution;
+
+  if (o.invalidSpec !== undefined || !res) {
+    const message = o.invalidSpec ?? "the spec could not be read";
+    conditions.push(
+      c("Ready", "False", "InvalidSpec", message),
+      c("Progressing", "False", "InvalidSpec", "fix the spec; nothing is built until it is valid"),
+      c("Degraded", "False", "InvalidSpec", "no index is managed while the spec is invalid"),
+      c(INVALID_SPEC, "True", "InvalidSpec", message),
+    );
+    return finish(o, conditions, { phase: "Failed" });
+  }
+
+  if (!res.ok) {
+    conditions.push(
+      c("Ready", "False", res.reason, res.message),
+      c("Progressing", res.specError ? "False" : "True", res.reason, res.message),
+      c("Degraded", "False", "AsExpected", "no children are managed until the model is resolved"),
+      res.specError
+        ? c(INVALID_SPEC, "True", res.reason, res.message)
+        : c(INVALID_SPEC, "False", "Valid", "the spec is valid"),
+      c(MODEL_RESOLVED, "False", res.reason, res.message),
+    );
+    const keep = o.previous?.activeGeneration ? pickGenerationFields(o.previous) : {};
+    return finish(o, conditions, {
+      ...keep,
+      phase: phaseOf({ invalid: res.specError, degraded: false, ready: false, started: false }),
+    });
+  }
+
+  const generation = generationName(res.fingerprint);
+  const shardStates = (o.shards ?? []).map(statefulSetState);
+  const router = deploymentState(o.router);
+  const shardsReady = shardStates.filter((s) => s.rolledOut).length;
+  const total = shardStates.length;
+  const ready = !o.applyError && total > 0 && shardsReady === total && router.rolledOut;
+  const detail = `${shardsReady}/${total} shard(s) and ${router.rolledOut ? "the" : "not the"} router rolled out`;
+
+  conditions.push(
+    ready
+      ? c("Ready", "True", "IndexAvailable", `generation ${generation}: ${detail}`)
+      : c("Ready", "False", o.applyError ? "ApplyFailed" : "WorkloadsNotReady", o.applyError ?? detail),
+    ready
+      ? c("Progressing", "False", "RolloutComplete", `generation ${generation} is rolled out`)
+      : c("Progressing", "True", "RollingOut", detail),
+    o.applyError
+      ? c("Degraded", "True", "ApplyFailed", o.applyError)
+      : c("Degraded", "False", "AsExpected", "no problems found"),
+    c(INVALID_SPEC, "False", "Valid", "the spec is valid"),
+    c(
+      MODEL_RESOLVED,
+      "True",
+      "ModelResolved",
+      `EmbeddingModel "${res.model}" fingerprint ${res.fingerprint.slice(0, 12)}`,
+    ),
+  );
+  const createdAt = o.previous?.generations?.find((g) => g.name === generation)?.createdAt ?? o.now;
+  return finish(o, conditions, {
+    phase: phaseOf({ invalid: false, degraded: o.applyError !== undefined, ready, started: true }),
+    fingerprint: res.fingerprint,
+    fingerprintShort: res.fingerprint.slice(0, 12),
+    activeGeneration: generation,
+    generations: [
+      { name: generation, fingerprint: res.fingerprint, phase: ready ? "Active" : "Building", createdAt },
+    ],
+    ...(o.previous?.rollout ? { rollout: o.previous.rollout } : {}),
+    ...(o.previous?.vectors !== undefined ? { vectors: o.previous.vectors } : {}),
+    ...(o.previous?.lastSnapshot ? { lastSnapshot: o.previous.lastSnapshot } : {}),
+  });
+}
+
+// While the model is unresolved the existing generation keeps serving: keep reporting it.
+function pickGenerationFields(p: VectorIndexStatus): Partial<VectorIndexStatus> {
+  return {
+    ...(p.fingerprint ? { fingerprint: p.fingerprint } : {}),
+    ...(p.fingerprintShort ? { fingerprintShort: p.fingerprintShort } : {}),
+    ...(p.activeGeneration ? { activeGeneration: p.activeGeneration } : {}),
+    ...(p.generations ? { generations: p.generations } : {}),
+  };
+}
+
+function finish(
+  o: IndexObservation,
+  desired: Condition[],
+  fields: Omit<VectorIndexStatus, "conditions" | "observedGeneration">,
+): VectorIndexStatus {
+  const conditions = mergeConditions(
+    o.previous?.conditions,
+    desired,
+    o.now,
+  ) as VectorIndexStatus["conditions"];
+  return {
+    ...(o.generation !== undefined ? { observedGeneration: o.generation } : {}),
+    conditions,
+    ...fields,
+  };
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { resolveModel } from "../../../controllers/vector-index/resolve-model.js";
+import { FINGERPRINT, index, model } from "../builders/fixtures.js";
+
+const withFingerprint = (m = model()) => ({ ...m, status: { fingerprint: FINGERPRINT } });
+
+describe("resolveModel", () => {
+  it.each([
+    ["the model does not exist", index().spec, { found: false } as const, "ModelNotFound", false],
+    [
+      "the model is invalid",
+      index().spec,
+      { found: true, invalid: "spec.dimension: bad" } as const,
+      "ModelInvalid",
+      false,
+    ],
+    [
+      "spec.dimension differs from the model's",
+      index({ dimension: 768 }).spec,
+      { found: true, model: withFingerprint() },
+      "DimensionMismatch",
+      true,
+    ],
+    [
+      "the model has no fingerprint yet",
+      index().spec,
+      { found: true, model: model() },
+      "WaitingForFingerprint",
+      false,
+    ],
+  ])("when %s, then the index is not resolved with that reason", (_what, spec, lookup, reason, specError) => {
+    const r = resolveModel(spec, "ns", lookup);
+    expect(r).toMatchObject({ ok: false, reason, specError });
+  });
+
+  it("when the model is missing, then the message names the model, the namespace and the field to fix", () => {
+    const r = resolveModel(index().spec, "ns", { found: false });
+    expect(r.ok ? "" : r.message).toContain('EmbeddingModel "minilm" not found in namespace "ns"');
+    expect(r.ok ? "" : r.message).toContain("spec.modelRef.name");
+  });
+
+  it("when the model reports a fingerprint and dimensions agree, then the index resolves to it", () => {
+    expect(
+      resolveModel(index({ dimension: 384 }).spec, "ns", { found: true, model: withFingerprint() }),
+    ).toEqual({
+      ok: true,
+      model: "minilm",
+      fingerprint: FINGERPRINT,
+      dimension: 384,
+    });
+  });
+});

@@ -1,0 +1,163 @@
+import type { V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { modelStatus } from "../../../controllers/embedding-model/status.js";
+import { transitionEvents } from "../../../controllers/shared/transition-events.js";
+import { indexStatus } from "../../../controllers/vector-index/status.js";
+import { FINGERPRINT } from "../builders/fixtures.js";
+
+const T0 = "2026-01-01T00:00:00Z";
+const T1 = "2026-01-01T00:05:00Z";
+const cond = (s: { conditions?: { type: string; status: string; reason?: string }[] }, type: string) =>
+  s.conditions?.find((c) => c.type === type);
+
+const deployment = (ready: number, replicas = 1): V1Deployment => ({
+  metadata: { generation: 2 },
+  spec: { replicas, selector: {}, template: {} },
+  status: {
+    observedGeneration: 2,
+    replicas,
+    updatedReplicas: replicas,
+    readyReplicas: ready,
+    availableReplicas: ready,
+  },
+});
+const sts = (ready: number, replicas = 1): V1StatefulSet => ({
+  metadata: { generation: 1 },
+  spec: { replicas, selector: {}, serviceName: "x", template: {} },
+  status: { observedGeneration: 1, replicas, readyReplicas: ready, updatedReplicas: replicas },
+});
+
+describe("EmbeddingModel status", () => {
+  it("when the spec is invalid, then InvalidSpec is True with the message and the phase is Failed", () => {
+    const s = modelStatus({
+      generation: 1,
+      invalidSpec: "spec.dimension: too big",
+      previous: undefined,
+      now: T0,
+    });
+    expect(cond(s, "InvalidSpec")).toMatchObject({ status: "True", reason: "InvalidSpec" });
+    expect(s.phase).toBe("Failed");
+  });
+
+  it("when the encoder is rolled out and reported its fingerprint, then Ready is True and the fingerprint is set", () => {
+    const s = modelStatus({
+      generation: 2,
+      dimension: 384,
+      deployment: deployment(1),
+      revision: "abc",
+      report: { fingerprint: FINGERPRINT, dimension: 384 },
+      previous: undefined,
+      now: T0,
+    });
+    expect(cond(s, "Ready")).toMatchObject({ status: "True", reason: "EncoderAvailable" });
+    expect(s).toMatchObject({
+      phase: "Ready",
+      fingerprint: FINGERPRINT,
+      fingerprintShort: FINGERPRINT.slice(0, 12),
+      observedGeneration: 2,
+    });
+  });
+
+  it("when the encoder reports another dimension than the spec, then Degraded is True with DimensionMismatch", () => {
+    const s = modelStatus({
+      generation: 2,
+      dimension: 768,
+      deployment: deployment(1),
+      report: { fingerprint: FINGERPRINT, dimension: 384 },
+      previous: undefined,
+      now: T0,
+    });
+    expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "DimensionMismatch" });
+    expect(cond(s, "Ready")?.status).toBe("False");
+  });
+
+  it("when no pod is ready, then Ready is False and Progressing is True", () => {
+    const s = modelStatus({
+      generation: 2,
+      dimension: 384,
+      deployment: deployment(0),
+      previous: undefined,
+      now: T0,
+    });
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: "EncoderNotReady" });
+    expect(cond(s, "Progressing")?.status).toBe("True");
+  });
+
+  it("when the same observation is computed later, then the status equals the previous one (no write)", () => {
+    const o = {
+      generation: 2,
+      dimension: 384,
+      deployment: deployment(1),
+      report: { fingerprint: FINGERPRINT, dimension: 384 },
+    };
+    const first = modelStatus({ ...o, previous: undefined, now: T0 });
+    const again = modelStatus({ ...o, previous: first, now: T1 });
+    expect(again).toEqual(first);
+  });
+});
+
+describe("VectorIndex status", () => {
+  const resolution = { ok: true as const, model: "minilm", fingerprint: FINGERPRINT, dimension: 384 };
+
+  it("when every shard and the router are rolled out, then Ready is True and the generation is Active", () => {
+    const s = indexStatus({
+      generation: 1,
+      resolution,
+      shards: [sts(1), sts(1)],
+      router: deployment(1),
+      previous: undefined,
+      now: T0,
+    });
+    expect(cond(s, "Ready")).toMatchObject({ status: "True", reason: "IndexAvailable" });
+    expect(s.activeGeneration).toBe("g-0123456789ab");
+    expect(s.generations?.[0]).toMatchObject({ name: "g-0123456789ab", phase: "Active" });
+  });
+
+  it("when a shard has no ready replica, then Ready is False and Progressing is True", () => {
+    const s = indexStatus({
+      generation: 1,
+      resolution,
+      shards: [sts(1), sts(0)],
+      router: deployment(1),
+      previous: undefined,
+      now: T0,
+    });
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: "WorkloadsNotReady" });
+    expect(cond(s, "Progressing")?.status).toBe("True");
+  });
+
+  it.each([
+    ["ModelNotFound", false],
+    ["DimensionMismatch", true],
+  ] as const)(
+    "when the model resolution fails with %s, then ModelResolved is False with that reason",
+    (reason, specError) => {
+      const s = indexStatus({
+        generation: 1,
+        resolution: { ok: false, reason, message: "m", specError },
+        previous: undefined,
+        now: T0,
+      });
+      expect(cond(s, "ModelResolved")).toMatchObject({ status: "False", reason });
+      expect(cond(s, "InvalidSpec")?.status).toBe(specError ? "True" : "False");
+    },
+  );
+});
+
+describe("transition events", () => {
+  it("when Ready turns True, then one Normal Ready event; when nothing changes, then none", () => {
+    const before = [{ type: "Ready", status: "False" as const, reason: "WorkloadsNotReady" }];
+    const after = [{ type: "Ready", status: "True" as const, reason: "IndexAvailable", message: "ok" }];
+    expect(transitionEvents(before, after)).toEqual([{ type: "Normal", reason: "Ready", message: "ok" }]);
+    expect(transitionEvents(after, after)).toEqual([]);
+  });
+
+  it("when ModelResolved turns False with ModelNotFound, then a Warning event names the reason", () => {
+    const after = [
+      { type: "ModelResolved", status: "False" as const, reason: "ModelNotFound", message: "gone" },
+    ];
+    expect(transitionEvents(undefined, after)).toEqual([
+      { type: "Warning", reason: "ModelNotFound", message: "gone" },
+    ]);
+  });
+});
