@@ -1,6 +1,11 @@
 // Validation of resource YAML outside a cluster (`embedops serve`), with the same schemas the CRDs
 // are generated from, and errors worded like the API server's.
-import { parseAllDocuments } from "yaml";
+import {
+  type DocumentOptions,
+  parseAllDocuments,
+  type SchemaOptions,
+  type ParseOptions as YamlParseOptions,
+} from "yaml";
 import type { EmbeddingModel } from "./embedding-model.js";
 import { API_VERSION } from "./group.js";
 import type { IndexSnapshot } from "./index-snapshot.js";
@@ -55,6 +60,16 @@ function isEmbedops(obj: Record<string, unknown>): boolean {
   return str(obj["apiVersion"])?.split("/")[0] === API_VERSION.split("/")[0];
 }
 
+// YAML 1.1 as kubectl reads it (sigs.k8s.io/yaml), so `normalize: yes` means true here too; but
+// timestamps and sexagesimal numbers stay strings, as they do on their way to JSON in kubectl.
+const KUBECTL_YAML: YamlParseOptions & DocumentOptions & SchemaOptions = {
+  version: "1.1",
+  customTags: (tags) =>
+    tags.filter(
+      (t) => typeof t === "string" || (t.tag !== "tag:yaml.org,2002:timestamp" && t.format !== "TIME"),
+    ),
+};
+
 const KIND_LIST = KINDS.map((k) => k.kind).join(", ");
 
 /** Validates one object, applying defaults; `document` only labels the errors. */
@@ -93,7 +108,7 @@ export function parseResources(yamlText: string, options: ParseOptions = {}): Pa
   const resources: EmbedopsResource[] = [];
   const documents: number[] = [];
   const others: Record<string, unknown>[] = [];
-  parseAllDocuments(yamlText).forEach((doc, document) => {
+  parseAllDocuments(yamlText, KUBECTL_YAML).forEach((doc, document) => {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const line = e.linePos?.[0];

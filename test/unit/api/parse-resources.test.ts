@@ -91,3 +91,21 @@ describe("parseResources", () => {
     expect(parseResources("---\n---\n")).toEqual({ ok: true, value: { resources: [], others: [] } });
   });
 });
+
+describe("YAML dialect", () => {
+  const doc = (extra: string) =>
+    `apiVersion: embedops.dev/v1alpha1\nkind: EmbeddingModel\nmetadata: {name: m, creationTimestamp: 2026-01-02T03:04:05Z}\nspec: {source: {path: m}, dimension: 3, pooling: mean${extra}}\n`;
+
+  it("when a boolean is written yes/no as kubectl's YAML 1.1 allows, then it parses as a boolean", () => {
+    const r = parseResources(doc(", normalize: no"));
+    if (!r.ok) throw new Error(r.errors.map(formatResourceError).join("\n"));
+    const m = r.value.resources[0];
+    expect(m?.kind === "EmbeddingModel" && m.spec.normalize).toBe(false);
+  });
+
+  it("when a timestamp is unquoted, then it stays a string as in kubectl's YAML-to-JSON", () => {
+    const r = parseResources(doc(""));
+    if (!r.ok) throw new Error(r.errors.map(formatResourceError).join("\n"));
+    expect(r.value.resources[0]?.metadata.creationTimestamp).toBe("2026-01-02T03:04:05Z");
+  });
+});
