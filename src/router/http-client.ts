@@ -34,6 +34,10 @@ export class RequestFailed extends Error {
   }
 }
 
+class StaleSocket extends Error {
+  override name = "StaleSocket";
+}
+
 export class HttpClient {
   private readonly agent: Agent;
   private readonly httpsAgent: HttpsAgent;
@@ -43,7 +47,18 @@ export class HttpClient {
     this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 1000 });
   }
 
-  request(opts: RequestOptions): Promise<HttpResponse> {
+  async request(opts: RequestOptions): Promise<HttpResponse> {
+    try {
+      return await this.attempt(opts);
+    } catch (err) {
+      // A pooled socket the server closed at its keep-alive timeout fails on first write with
+      // ECONNRESET; the request never reached the server, so one retry on a fresh socket is safe.
+      if (err instanceof StaleSocket) return this.attempt(opts);
+      throw err;
+    }
+  }
+
+  private attempt(opts: RequestOptions): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
       const url = new URL(opts.url);
       const isHttps = url.protocol === "https:";
@@ -79,7 +94,16 @@ export class HttpClient {
           });
         },
       );
-      req.on("error", (err) => fail("network", `${opts.method} ${opts.url}: ${err.message}`));
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        if (!settled && req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) {
+          settled = true;
+          clearTimeout(timer);
+          opts.signal?.removeEventListener("abort", onAbort);
+          reject(new StaleSocket(err.message));
+          return;
+        }
+        fail("network", `${opts.method} ${opts.url}: ${err.message}`);
+      });
       if (opts.signal?.aborted) {
         onAbort();
         return;
