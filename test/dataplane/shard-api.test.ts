@@ -18,7 +18,7 @@ beforeAll(async () => {
   shard = await startShardProcess({ dataDir: dir, dimension: dim, fingerprint: fp });
   await shard.waitReady();
   url = shard.url;
-  // 5000 points: bucket alternates every 16 ids, across all clusters (2500 each: too many for the exact path, so the graph walk filters),
+  // 5000 points: bucket alternates every 16 ids, across all clusters (2500 each: far beyond the exact-path limit, so the graph walk filters),
   // rare = true on 20 spread-out points (answered exactly).
   for (let start = 0; start < vectors.length; start += 500) {
     const batch = vectors.slice(start, start + 500).map((v, j) => {
