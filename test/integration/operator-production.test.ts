@@ -1,0 +1,96 @@
+// examples/production.yaml against the real API server: an http model source (init container that
+// fetches and verifies), an auth Secret mounted as a key file, and an autoscaler that is removed
+// again when the spec drops autoscaling. No kubelet runs: nothing here needs a ready workload.
+import { AppsV1Api, AutoscalingV2Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { adminKubeConfig } from "./harness/index.js";
+import {
+  examplePath,
+  getCustom,
+  kubectl,
+  type RunningOperator,
+  setUpCluster,
+  startOperator,
+  waitFor,
+} from "./operator-harness.js";
+
+const cp = inject("controlPlane");
+const NS = "op-production";
+const kc = adminKubeConfig(cp);
+const apps = kc.makeApiClient(AppsV1Api);
+const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+let operator: RunningOperator;
+
+beforeAll(async () => {
+  await setUpCluster(cp, NS);
+  operator = await startOperator(cp, { namespace: NS });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+});
+
+describe("operator: the production example", () => {
+  it("when examples/production.yaml is applied, then the encoder fetches and verifies the model and reads its key from the Secret", async () => {
+    const applied = await kubectl(cp, ["-n", NS, "apply", "-f", examplePath("production.yaml")]);
+    expect(applied.code).toBe(0);
+    const d = await waitFor("encoder Deployment", () =>
+      apps.readNamespacedDeployment({ name: "bge-small-encoder", namespace: NS }),
+    );
+    const pod = d.spec?.template.spec;
+    expect(pod?.initContainers?.[0]?.args?.slice(0, 5)).toEqual([
+      "fetch-model",
+      "--url",
+      "https://models.internal.example.com/bge-small-en-v1.5-onnx.tar.gz",
+      "--archive-sha256",
+      "3f0a1c9e5b7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a1b3c5d7e9f1a3b5c7d9e1f",
+    ]);
+    expect(pod?.volumes?.find((v) => v.name === "auth")?.secret).toMatchObject({
+      secretName: "embedops-encoder-auth",
+      items: [{ key: "token", path: "api-keys" }],
+    });
+    expect(pod?.containers[0]?.args).toEqual(
+      expect.arrayContaining(["--api-key-file", "/etc/embedops/auth/api-keys"]),
+    );
+    expect(pod?.containers[0]?.resources?.requests).toEqual({ cpu: "4", memory: "2Gi" });
+    expect(d.metadata?.labels?.["app.kubernetes.io/part-of"]).toBe("search");
+  });
+
+  it("when autoscaling is set, then an HPA owned by the model targets the encoder", async () => {
+    const model = await getCustom(cp, NS, "embeddingmodels", "bge-small");
+    const hpa = await waitFor("HPA", () =>
+      autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "bge-small-encoder", namespace: NS }),
+    );
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 10,
+      scaleTargetRef: { kind: "Deployment", name: "bge-small-encoder" },
+    });
+    expect(hpa.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: "EmbeddingModel",
+      uid: model?.metadata.uid,
+      controller: true,
+    });
+  });
+
+  it("when autoscaling is removed from the spec, then the operator deletes its HPA and sets the replicas itself", async () => {
+    const r = await kubectl(cp, [
+      "-n",
+      NS,
+      "patch",
+      "em",
+      "bge-small",
+      "--type",
+      "json",
+      "-p",
+      '[{"op":"remove","path":"/spec/runtime/autoscaling"}]',
+    ]);
+    expect(r.code).toBe(0);
+    await waitFor("HPA gone", async () => {
+      const list = await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: NS });
+      return list.items.length === 0 ? true : undefined;
+    });
+    const d = await apps.readNamespacedDeployment({ name: "bge-small-encoder", namespace: NS });
+    expect(d.spec?.replicas).toBe(1);
+  });
+});
