@@ -50,7 +50,8 @@ export function upsertDocumentsRoute(deps: RouterDeps): RequestHandler {
       rt.config.writeQuorum,
       "upsert",
       deps.metrics,
-      (replica, items) => rt.shardClient.upsert(replica, items, { timeoutMs }),
+      (replica, items, live) =>
+        rt.shardClient.upsert(replica, items, { timeoutMs: live ? timeoutMs : rt.config.timeoutMs }),
       (items) => items.length,
     );
     res.json({ upserted: points.length, shards });
@@ -69,7 +70,8 @@ async function deleteIds(deps: RouterDeps, ids: readonly string[]) {
     rt.config.writeQuorum,
     "delete",
     deps.metrics,
-    (replica, items) => rt.shardClient.delete(replica, items, { timeoutMs }),
+    (replica, items, live) =>
+      rt.shardClient.delete(replica, items, { timeoutMs: live ? timeoutMs : rt.config.timeoutMs }),
     (items) => items.length,
   );
   return { deleted: work.reduce((n, w) => n + w.items.length, 0), shards };

@@ -74,7 +74,17 @@ export function toHttpError(err: unknown): HttpError {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const httpErr = toHttpError(err);
-    if (httpErr.status >= 500) log.error("request failed", { method: req.method, path: req.path, err });
+    // Upstream outages are expected operational states (warn, no stack); anything else is our bug.
+    if (err instanceof HttpError && err.status >= 500) {
+      log.warn("request failed", {
+        method: req.method,
+        path: req.path,
+        status: err.status,
+        code: err.code,
+        message: err.message,
+      });
+    } else if (httpErr.status >= 500)
+      log.error("request failed", { method: req.method, path: req.path, err });
     if (res.headersSent) return;
     res
       .status(httpErr.status)

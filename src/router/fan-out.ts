@@ -12,6 +12,7 @@ export interface FanOutResult {
   missing: { shard: string; reason: string }[];
   hedged: number;
   ms: number;
+  scoreKind: string | undefined;
 }
 
 export async function fanOut(
@@ -25,11 +26,13 @@ export async function fanOut(
   const lists: ShardHits[] = [];
   const missing: { shard: string; reason: string }[] = [];
   let hedged = 0;
+  let scoreKind: string | undefined;
   settled.forEach((r, i) => {
     const name = shards[i]!.name;
     if (r.status === "fulfilled") {
       lists.push({ shard: name, results: r.value.results });
       if (r.value.hedged) hedged++;
+      scoreKind ??= r.value.scoreKind;
     } else if (r.reason instanceof ShardUnavailable) {
       missing.push({ shard: name, reason: r.reason.reasons.join("; ") });
     } else {
@@ -48,5 +51,5 @@ export async function fanOut(
       { shards: missing },
     );
   }
-  return { lists, missing, hedged, ms: performance.now() - t0 };
+  return { lists, missing, hedged, ms: performance.now() - t0, scoreKind };
 }

@@ -55,6 +55,7 @@ export function queryRoute(deps: RouterDeps): RequestHandler {
     const results = mergeTopK(fan.lists, q.k, "higher");
     res.json({
       results,
+      ...(fan.scoreKind ? { scoreKind: fan.scoreKind } : {}),
       tookMs: Math.round((performance.now() - t0) * 1000) / 1000,
       shards: {
         queried: rt.shards.length,

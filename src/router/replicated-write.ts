@@ -28,7 +28,8 @@ export async function replicatedWrite<T>(
   quorum: "all" | number,
   op: string,
   metrics: RouterMetrics,
-  write: (replica: string, items: T) => Promise<void>,
+  /** `live` is false for a replica the probes marked down: it is still tried (it may be back), on a short leash. */
+  write: (replica: string, items: T, live: boolean) => Promise<void>,
   count: (items: T) => number,
 ): Promise<Record<string, ShardWriteReport>> {
   const reports: Record<string, ShardWriteReport> = {};
@@ -45,8 +46,9 @@ export async function replicatedWrite<T>(
         shard.replicas.map(async (r) => {
           const t0 = performance.now();
           try {
-            await write(r.url, items);
+            await write(r.url, items, r.live);
             report.acknowledged++;
+            shard.markUp(r.url);
             metrics.shardRequestDuration.observe(
               { shard: shard.name, replica: r.url, op },
               (performance.now() - t0) / 1000,
@@ -64,6 +66,7 @@ export async function replicatedWrite<T>(
               );
             }
             const reason = err instanceof UpstreamError ? `http_${err.status}` : "network";
+            if (reason === "network" || reason === "http_503") shard.markDown(r.url, (err as Error).message);
             metrics.errors.inc({ shard: shard.name, reason });
             report.failed.push({ replica: r.url, error: (err as Error).message });
           }

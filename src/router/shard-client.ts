@@ -21,6 +21,8 @@ export interface ShardQuery {
 export interface ShardQueryResult {
   results: ShardHit[];
   tookMs: number;
+  /** The score's scale (e.g. cosine_similarity); always higher-is-better. */
+  scoreKind: string | undefined;
 }
 
 export interface ShardPoint {
@@ -89,9 +91,13 @@ export class ShardClient {
       ...opts,
     });
     if (res.status !== 200) throw UpstreamError.from(url, res);
-    const body = jsonBody(res) as { results?: unknown; tookMs?: unknown } | undefined;
+    const body = jsonBody(res) as { results?: unknown; tookMs?: unknown; scoreKind?: unknown } | undefined;
     if (!isHitList(body?.results)) throw new UpstreamError(url, 502, "response has no results list");
-    return { results: body.results, tookMs: typeof body.tookMs === "number" ? body.tookMs : 0 };
+    return {
+      results: body.results,
+      tookMs: typeof body.tookMs === "number" ? body.tookMs : 0,
+      scoreKind: typeof body.scoreKind === "string" ? body.scoreKind : undefined,
+    };
   }
 
   async upsert(replica: string, points: readonly ShardPoint[], opts: CallOptions): Promise<void> {

@@ -103,6 +103,7 @@ describe.skipIf(!haveModel())("router over 2 shards × 2 replicas with the real 
       });
       expect(top!.score).toBeGreaterThan(0.99);
       expect(a.body.partial).toBe(false);
+      expect(a.body.scoreKind).toBe("cosine_similarity");
       expect(a.body.shards).toMatchObject({ queried: 2, missing: [] });
     });
 
