@@ -49,7 +49,7 @@ export function modelStatus(o: ModelObservation): EmbeddingModelStatus {
   // still describes the pods that serve (old pods keep serving during a rollout).
   const fingerprint = report?.fingerprint ?? previousFingerprint;
   const mismatch =
-    report && o.dimension !== undefined && report.dimension !== o.dimension
+    report?.dimension !== undefined && o.dimension !== undefined && report.dimension !== o.dimension
       ? `the encoder produces ${report.dimension}-d vectors but spec.dimension is ${o.dimension}; fix spec.dimension or the model`
       : undefined;
 
