@@ -6,10 +6,11 @@ import type { GenerationRuntime } from "./generation-runtime.js";
 import { parseBody } from "./parse-body.js";
 import type { ShardReplicas } from "./replica-pool.js";
 import { replicatedWrite } from "./replicated-write.js";
-import { deleteSchema, documentsSchema } from "./request-schemas.js";
+import { deleteSchema, documentsSchema, MAX_ID_LENGTH } from "./request-schemas.js";
 import type { RouterDeps } from "./router-deps.js";
 import type { ShardPoint } from "./shard-client.js";
 import { shardForId } from "./shard-hash.js";
+import { UpstreamError } from "./upstream-error.js";
 
 /** Writes move more bytes and run HNSW inserts: allow them longer than a query. */
 export function writeTimeoutMs(rt: GenerationRuntime): number {
@@ -87,16 +88,22 @@ export function deleteDocumentsRoute(deps: RouterDeps): RequestHandler {
 export function deleteDocumentRoute(deps: RouterDeps): RequestHandler {
   return async (req, res) => {
     const id = String(req.params.id ?? "");
-    if (id === "" || id.length > 512)
-      throw new HttpError(400, "invalid_request", "id: must be 1-512 characters", { field: "id" });
+    checkId(id);
     res.json(await deleteIds(deps, [id]));
   };
+}
+
+function checkId(id: string): void {
+  if (id === "" || id.length > MAX_ID_LENGTH) {
+    throw new HttpError(400, "invalid_request", `id: must be 1-${MAX_ID_LENGTH} characters`, { field: "id" });
+  }
 }
 
 /** GET /v1/documents/:id — asks the owning shard's replicas in turn until one answers. */
 export function getDocumentRoute(deps: RouterDeps): RequestHandler {
   return async (req, res) => {
     const id = String(req.params.id ?? "");
+    checkId(id);
     const rt = deps.runtime();
     const shard = rt.shards[shardForId(id, rt.shards.length)]!;
     const errors: string[] = [];
@@ -118,6 +125,11 @@ export function getDocumentRoute(deps: RouterDeps): RequestHandler {
         return;
       } catch (err) {
         if (err instanceof HttpError) throw err;
+        if (err instanceof UpstreamError && err.clientFault) {
+          throw new HttpError(err.status, "shard_refused", `shard ${shard.name}: ${err.upstreamMessage}`, {
+            shard: shard.name,
+          });
+        }
         errors.push(`${r.url}: ${(err as Error).message}`);
       }
     }

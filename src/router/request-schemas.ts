@@ -5,6 +5,9 @@ import { z } from "zod";
 export const MAX_K = 1000;
 export const MAX_DOCUMENTS_PER_BATCH = 1024;
 export const MAX_TEXT_CHARS = 100_000;
+/** The shard's limits (src/shard/wire.ts): checked here too so the 400 names the router's field. */
+export const MAX_ID_LENGTH = 256;
+export const MAX_EF = 10_000;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -34,7 +37,7 @@ export const querySchema = z
       })
       .optional(),
     k: z.int({ error: "must be an integer" }).min(1).max(MAX_K).default(10),
-    ef: z.int({ error: "must be an integer" }).min(1).max(100_000).optional(),
+    ef: z.int({ error: "must be an integer" }).min(1).max(MAX_EF).optional(),
     filter: filterSchema.optional(),
     includeText: z.boolean().default(false),
     includeMetadata: z.boolean().default(true),
@@ -56,7 +59,7 @@ export const querySchema = z
   });
 export type QueryRequest = z.infer<typeof querySchema>;
 
-const documentId = z.string().min(1, "must not be empty").max(512);
+const documentId = z.string().min(1, "must not be empty").max(MAX_ID_LENGTH);
 
 export const documentsSchema = z
   .strictObject({

@@ -190,6 +190,7 @@ describe.skipIf(!haveModel())("router over 2 shards × 2 replicas with the real 
         status: 400,
       },
       { name: "k out of range", body: { text: "x", k: 5000 }, field: "k", status: 400 },
+      { name: "ef above the shards' limit", body: { text: "x", ef: 20_000 }, field: "ef", status: 400 },
       { name: "a non-base64 vector string", body: { vector: "not base64!" }, field: "vector", status: 400 },
       {
         name: "a foreign declared fingerprint",
@@ -206,6 +207,12 @@ describe.skipIf(!haveModel())("router over 2 shards × 2 replicas with the real 
         expect(errorOf(a).message).toContain(field);
       },
     );
+
+    it("when a document id is longer than the shards accept, then get answers 400 naming id", async () => {
+      const a = await q(`/v1/documents/${"x".repeat(300)}`);
+      expect(a.status).toBe(400);
+      expect(errorOf(a).field).toBe("id");
+    });
 
     it("when the body is not JSON, then the answer is 400", async () => {
       const a = await q("/v1/query", "POST", "{nope");
