@@ -5,6 +5,9 @@
 import { type PlanLimits, paddedCost, passedOver, planBatch } from "./batch-plan.js";
 import type { EncoderEngine } from "./engine-types.js";
 
+/** Event-loop turns a forming batch waits for more inputs while the queue keeps growing. */
+const SETTLE_TURNS = 4;
+
 export interface BatcherLimits {
   maxBatchTokens: number;
   maxBatchRequests: number;
@@ -21,6 +24,8 @@ export interface BatchObserver {
 
 interface Job {
   rows: Float32Array[];
+  /** The client went away: its queued inputs are dropped instead of computed. */
+  cancelled: boolean;
   remaining: number;
   settled: boolean;
   resolve(rows: Float32Array[]): void;
@@ -39,6 +44,8 @@ export class Batcher {
   private queue: Item[] = [];
   private running = false;
   private scheduled = false;
+  /** Some queued job was cancelled since the last sweep. */
+  private cancelled = false;
   private idleWaiters: (() => void)[] = [];
   private readonly limits: PlanLimits;
 
@@ -61,16 +68,26 @@ export class Batcher {
   }
 
   /** Embed the token rows of one request; resolves with one pooled vector per row, in order. */
-  submit(rows: readonly (readonly number[])[]): Promise<Float32Array[]> {
+  submit(rows: readonly (readonly number[])[], signal?: AbortSignal): Promise<Float32Array[]> {
     if (rows.length === 0) return Promise.resolve([]);
     return new Promise<Float32Array[]>((resolve, reject) => {
       const job: Job = {
         rows: new Array(rows.length),
+        cancelled: false,
         remaining: rows.length,
         settled: false,
         resolve,
         reject,
       };
+      signal?.addEventListener(
+        "abort",
+        () => {
+          job.cancelled = true;
+          this.cancelled = true;
+          this.fail(job, signal.reason);
+        },
+        { once: true },
+      );
       for (let i = 0; i < rows.length; i++) {
         const ids = rows[i]!;
         this.queue.push({ ids, tokens: ids.length, passes: 0, job, index: i });
@@ -89,15 +106,33 @@ export class Batcher {
   private schedule(): void {
     if (this.scheduled || this.running) return;
     this.scheduled = true;
-    // setImmediate, not a timer: requests already read in this event-loop turn join the batch.
-    setImmediate(() => {
+    let seen = -1;
+    let turns = 0;
+    // Event-loop turns, not a timer. The engine blocks this thread while a batch runs, so when it
+    // returns, the requests sent meanwhile are still being read and parsed; closing the batch at
+    // once would run a handful of inputs while dozens are a turn away. So wait while the queue
+    // still grows (at most SETTLE_TURNS turns) unless a full batch is already waiting. A lone
+    // request on an idle server pays one turn: microseconds.
+    const tick = () => {
+      const depth = this.queue.length;
+      if (depth !== seen && depth < this.limits.maxBatchRequests && turns++ < SETTLE_TURNS) {
+        seen = depth;
+        setImmediate(tick);
+        return;
+      }
       this.scheduled = false;
       this.runNext();
-    });
+    };
+    setImmediate(tick);
   }
 
   private runNext(): void {
     if (this.running) return;
+    if (this.cancelled) {
+      this.cancelled = false;
+      this.queue = this.queue.filter((item) => !item.job.cancelled);
+      this.observer.queueDepth(this.queue.length);
+    }
     if (this.queue.length === 0) {
       for (const w of this.idleWaiters.splice(0)) w();
       return;

@@ -16,7 +16,7 @@ export interface Embedded {
 export async function embedTexts(
   rt: EncoderRuntime,
   texts: readonly string[],
-  opts: { truncate: boolean; field: string; single: boolean },
+  opts: { truncate: boolean; field: string; single: boolean; signal?: AbortSignal },
 ): Promise<Embedded> {
   const { engine, batcher } = rt.serving();
   const max = engine.config.maxSequenceLength;
@@ -44,5 +44,5 @@ export async function embedTexts(
     ids[i] = t.ids;
     tokens += t.ids.length;
   }
-  return { rows: await batcher.submit(ids), tokens };
+  return { rows: await batcher.submit(ids, opts.signal), tokens };
 }

@@ -1,5 +1,6 @@
 // Small response helpers shared by the encoder's routes and middleware.
 import type { Request, Response } from "express";
+import { ApiError } from "./errors.js";
 import type { EncoderRuntime } from "./runtime.js";
 
 /** Send an already-serialised JSON body; skips express's send() (ETag hashing, type sniffing). */
@@ -29,4 +30,19 @@ const KNOWN = new Set([
 ]);
 export function routeLabel(req: Request): string {
   return KNOWN.has(req.path) ? req.path : "other";
+}
+
+/**
+ * Aborts when the connection closes before the response is written, so the batcher drops the
+ * request's queued inputs instead of computing vectors nobody will read.
+ */
+export function clientGone(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished)
+      controller.abort(
+        new ApiError(499, "the client closed the connection before the answer", { code: "client_closed" }),
+      );
+  });
+  return controller.signal;
 }

@@ -131,6 +131,7 @@ function rejectReason(status: number): string {
   if (status === 404) return "not_found";
   if (status === 413) return "too_large";
   if (status === 429) return "overloaded";
+  if (status === 499) return "client_closed";
   if (status === 503) return "not_ready";
   if (status >= 500) return "error";
   return "invalid";

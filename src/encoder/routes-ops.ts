@@ -1,15 +1,14 @@
 // Probes, /info and /metrics. /healthz says the process serves HTTP; /readyz says the model is loaded
 // and warmed up (and turns 503 again while draining for shutdown, so load balancers stop sending).
-import { Router } from "express";
+import type { Express } from "express";
 import { version } from "../version.js";
 import { sendJson } from "./http-util.js";
 import type { EncoderRuntime } from "./runtime.js";
 
-export function opsRoutes(rt: EncoderRuntime): Router {
-  const router = Router();
-  router.get("/healthz", (_req, res) => sendJson(rt, res, 200, `{"status":"ok"}`));
+export function opsRoutes(app: Express, rt: EncoderRuntime): void {
+  app.get("/healthz", (_req, res) => sendJson(rt, res, 200, `{"status":"ok"}`));
 
-  router.get("/readyz", (_req, res) => {
+  app.get("/readyz", (_req, res) => {
     if (rt.ready && !rt.stopping) {
       sendJson(rt, res, 200, `{"status":"ready"}`);
       return;
@@ -19,18 +18,16 @@ export function opsRoutes(rt: EncoderRuntime): Router {
     sendJson(rt, res, 503, JSON.stringify({ status: "not ready", reason }));
   });
 
-  router.get("/metrics", async (_req, res) => {
+  app.get("/metrics", async (_req, res) => {
     const text = await rt.metrics.registry.metrics();
     res.setHeader("Content-Type", rt.metrics.registry.contentType);
     res.end(text);
   });
-  return router;
 }
 
 /** GET /info: behind auth like the embedding routes, since it names the model and its limits. */
-export function infoRoute(rt: EncoderRuntime): Router {
-  const router = Router();
-  router.get("/info", (_req, res) => {
+export function infoRoute(app: Express, rt: EncoderRuntime): void {
+  app.get("/info", (_req, res) => {
     const { engine } = rt.serving();
     const c = engine.config;
     const s = rt.settings;
@@ -54,6 +51,4 @@ export function infoRoute(rt: EncoderRuntime): Router {
     };
     sendJson(rt, res, 200, JSON.stringify(info));
   });
-
-  return router;
 }

@@ -30,13 +30,15 @@ export function createEncoderApp(
   app.disable("etag");
   app.use(fingerprintHeader(rt));
   app.use(requestMetrics(rt));
-  app.use(opsRoutes(rt));
+  // Routes sit on the app itself, not in nested Routers: a Router that does not match hands on via
+  // setImmediate, which would let the batcher close a batch before this request joins it.
+  opsRoutes(app, rt);
   app.use(auth(rt));
-  app.use(infoRoute(rt));
+  infoRoute(app, rt);
   app.use(["/v1/embeddings", "/embeddings", "/embed"], admission(rt));
   app.use(jsonBody(rt));
-  app.use(openAiRoutes(rt));
-  app.use(teiRoutes(rt));
+  openAiRoutes(app, rt);
+  teiRoutes(app, rt);
   app.use(notFound());
   app.use(errorHandler(rt, log));
   return app;
@@ -67,7 +69,14 @@ export async function startEncoder(options: StartEncoderOptions): Promise<Runnin
   const settings: EncoderSettings = { ...defaultSettings, ...options.settings };
   const rt = new EncoderRuntime(settings, createEncoderMetrics());
   const app = createEncoderApp(rt, log);
-  const listening = await listen(createServer(app), options.host ?? "127.0.0.1", options.port ?? 0, log);
+  const server = createServer(app);
+  // A batch runs on this thread, and when it ends the timers phase comes before socket reads: with
+  // Node's 5 s keep-alive timeout, a batch longer than that would close connections whose next
+  // request is already waiting unread (the client sees ECONNRESET). 65 s also outlasts the idle
+  // timeouts of common load balancers, which must be the ones to close first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  const listening = await listen(server, options.host ?? "127.0.0.1", options.port ?? 0, log);
 
   let engine: EncoderEngine | undefined;
   const ready = (async () => {
@@ -92,7 +101,6 @@ export async function startEncoder(options: StartEncoderOptions): Promise<Runnin
       // moment and one I/O poll to read them, so they are answered like everything else in flight.
       await new Promise((resolve) => setTimeout(resolve, 100));
       await new Promise((resolve) => setImmediate(resolve));
-      const server = listening.server;
       const drained = listening.close();
       await rt.batcher?.idle();
       server.closeIdleConnections();

@@ -311,17 +311,22 @@ describe("encoder server with bearer auth", () => {
 
 describe("encoder server shutdown", () => {
   it("when SIGTERM arrives with requests queued, then every request is answered 200 and the exit code is 0", async () => {
-    const enc = await startEncoderProcess();
+    // Small batches keep every request in flight for several batches, so there is a moment to see
+    // all of them admitted with work still queued.
+    const enc = await startEncoderProcess(["--max-batch-requests", "4"]);
     try {
-      const inputs = Array.from({ length: 16 }, (_, i) => `${i} ${LONG.slice(0, 500)}`);
+      const inputs = Array.from({ length: 16 }, (_, i) => `${i} ${LONG.slice(0, 200)}`);
       const pending = Array.from({ length: 8 }, () => postJson(`${enc.url}/embed`, { inputs }));
-      // Signal only once all 8 are admitted (a connection still in the accept backlog when the
-      // listener closes is refused, which is what "stop accepting" means) and some are still queued.
+      // Signal only once all 8 are admitted (in flight or answered: a connection still in the accept
+      // backlog when the listener closes is refused, which is what "stop accepting" means) and some
+      // inputs are still queued.
       let admitted = 0;
       let queued = 0;
       for (let i = 0; i < 500 && (admitted < 8 || queued === 0); i++) {
         const text = await (await fetch(`${enc.url}/metrics`)).text();
-        admitted = metricValue(text, "embedops_encoder_requests_in_flight");
+        admitted =
+          metricValue(text, "embedops_encoder_requests_in_flight") +
+          metricValue(text, "embedops_encoder_request_duration_seconds_count", 'route="/embed"');
         queued = metricValue(text, "embedops_encoder_queue_depth");
       }
       expect(admitted).toBe(8);

@@ -69,4 +69,17 @@ describe("Batcher", () => {
     expect(b.depth).toBe(0);
     expect(depths.at(-1)).toBe(0);
   });
+
+  it("when a request is aborted while queued, then it is rejected and its inputs never reach the engine", async () => {
+    const { batches, run } = recordingRun();
+    const b = new Batcher({ run }, { maxBatchTokens: 1000, maxBatchRequests: 1 });
+    const first = b.submit([row(1)]);
+    const controller = new AbortController();
+    const second = b.submit([row(2), row(3)], controller.signal);
+    controller.abort(new Error("client gone"));
+    await expect(second).rejects.toThrow("client gone");
+    await first;
+    await b.idle();
+    expect(batches).toEqual([[1]]);
+  });
 });
