@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
 bash scripts/setup-models.sh
 bash scripts/build-kube-apiserver.sh
+bash scripts/install-helm.sh >/dev/null
