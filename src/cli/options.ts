@@ -53,7 +53,8 @@ export function pickNumber(values: Record<string, unknown>, flag: string, fallba
   const raw = pick(values, flag);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${flag} must be a number >= ${min}, got "${raw}"`);
+  if (!Number.isFinite(n) || n < min)
+    throw new UsageError(`--${flag} must be a number >= ${min}, got "${raw}"`);
   return n;
 }
 

@@ -26,7 +26,7 @@ const DOCS = loadWordnetSentences(300).map((s, i) => ({
   metadata: { pos: s.pos, bucket: i % 3 },
 }));
 
-describe.skipIf(!haveModel())("router over 2 shards × 2 replicas with the real encoder", () => {
+describe("router over 2 shards × 2 replicas with the real encoder", () => {
   let dir: string;
   let encoder: Role;
   let fingerprint: string;
@@ -37,6 +37,8 @@ describe.skipIf(!haveModel())("router over 2 shards × 2 replicas with the real 
   const q = (path: string, method = "GET", body?: unknown) => call(`${router.url}${path}`, method, body);
 
   beforeAll(async () => {
+    if (!haveModel())
+      throw new Error('no model in models/all-minilm-l6-v2: run "npm run setup:models" first');
     dir = mkdtempSync(join(tmpdir(), "embedops-router-"));
     encoder = await startEncoder();
     await waitReady(encoder.url);

@@ -21,8 +21,9 @@ async function encoder(withAuth: boolean): Promise<string> {
     }
     res.writeHead(200).end('{"status":"ready"}');
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+  const listening = server!;
+  await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
 }
 
 afterEach(async () => {
