@@ -14,34 +14,14 @@ import {
   MODEL_DIR,
   type Role,
   startEncoder,
-  startRole,
   startRouterProcess,
+  startShard,
   waitReady,
   writeConfig,
 } from "./router-harness.js";
 
 const CYCLES = 20;
 const BATCH = 32;
-
-function shardArgs(dataDir: string, fingerprint: string, name: string, port: number): string[] {
-  return [
-    "shard",
-    "--data-dir",
-    dataDir,
-    "--dimension",
-    "384",
-    "--metric",
-    "cosine",
-    "--fingerprint",
-    fingerprint,
-    "--shard-id",
-    name,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-  ];
-}
 
 describe("router ingest while shard replicas are killed with SIGKILL", () => {
   let dir: string;
@@ -61,9 +41,7 @@ describe("router ingest while shard replicas are killed with SIGKILL", () => {
       .fingerprint;
     for (const [s, name] of names.entries()) {
       replicas[s] = await Promise.all(
-        [0, 1].map((r) =>
-          startRole(`${name}-r${r}`, shardArgs(join(dir, `${name}-r${r}`), fingerprint, `${name}-r${r}`, 0)),
-        ),
+        [0, 1].map((r) => startShard(join(dir, `${name}-r${r}`), fingerprint, 384, `${name}-r${r}`)),
       );
       await Promise.all(replicas[s]!.map((r) => waitReady(r.url)));
     }
@@ -121,7 +99,7 @@ describe("router ingest while shard replicas are killed with SIGKILL", () => {
       await victim.kill9();
       await new Promise((res) => setTimeout(res, 100));
       const name = `${names[s]}-r${r}`;
-      replicas[s]![r] = await startRole(name, shardArgs(join(dir, name), fingerprint, name, port));
+      replicas[s]![r] = await startShard(join(dir, name), fingerprint, 384, name, port);
       await waitReady(replicas[s]![r]!.url);
     }
     stop = true;

@@ -120,6 +120,8 @@ export function startShard(
   fingerprint: string,
   dimension: number,
   name: string,
+  /** 0 picks a free port; a restart passes the old one so the router's URL stays valid. */
+  port = 0,
 ): Promise<Role> {
   return startRole(name, [
     "shard",
@@ -136,7 +138,7 @@ export function startShard(
     "--host",
     "127.0.0.1",
     "--port",
-    "0",
+    String(port),
   ]);
 }
 
