@@ -13,7 +13,13 @@ import { loadWordnetTexts } from "./text-corpus.js";
 
 export const benchCacheDir =
   process.env.EMBEDOPS_BENCH_CACHE ?? join(homedir(), ".cache", "embedops", "bench");
-export const defaultModelDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "models", "all-minilm-l6-v2");
+export const defaultModelDir = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "models",
+  "all-minilm-l6-v2",
+);
 
 export interface EmbeddedCorpus {
   texts: string[];
