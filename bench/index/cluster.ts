@@ -83,6 +83,8 @@ export async function startCluster(
         String(params.m),
         "--ef-construction",
         String(params.efConstruction),
+        "--host",
+        "127.0.0.1",
         "--port",
         "0",
       ]),
@@ -108,6 +110,8 @@ export async function startCluster(
     "router",
     "--config",
     configPath,
+    "--host",
+    "127.0.0.1",
     "--port",
     "0",
   ]);
@@ -192,7 +196,7 @@ export async function sweepRouter(
   const bodies = Array.from({ length: nq }, (_, q) => b64(set, q));
   const out: ClusterPoint[] = [];
   for (const ef of efs) {
-    const found: number[][] = Array.from({ length: nq }, () => []);
+    const found: (number[] | undefined)[] = Array.from({ length: nq }, () => undefined);
     let routerMs = 0;
     let routerN = 0;
     const r = await closedLoop(
@@ -214,7 +218,8 @@ export async function sweepRouter(
     const point: ClusterPoint = {
       ef,
       clients,
-      recall: meanRecall(found, truth.slice(0, nq), k),
+      // A failed query (503) is an availability error, reported in `errors`, not a recall miss.
+      recall: answeredRecall(found, truth, k),
       qps: r.ops / r.seconds,
       latency: summarizeLatencies(r.latenciesMs),
       routerMeanMs: routerMs / Math.max(1, routerN),
@@ -232,6 +237,15 @@ export async function sweepRouter(
  * between them are the cost of HTTP to a shard, of fan-out over shards sharing 2 cores, and of the
  * router hop (JSON body, base64, zod, merge, second HTTP leg).
  */
+function answeredRecall(found: readonly (number[] | undefined)[], truth: number[][], k: number): number {
+  const idx = found.flatMap((f, q) => (f === undefined ? [] : [q]));
+  return meanRecall(
+    idx.map((q) => found[q]!),
+    idx.map((q) => truth[q]!),
+    k,
+  );
+}
+
 export async function profileOneClient(c: Cluster, set: VectorSet, ef: number, nq: number, k: number) {
   const qs = Array.from({ length: nq }, (_, q) => {
     const v = set.queries.subarray(q * set.dim, (q + 1) * set.dim);

@@ -257,8 +257,8 @@ function curveRows(d: DatasetReport): string[][] {
     const b1 = d.router.oneClient[i];
     const b16 = d.router.sixteenClients[i];
     const c = chromaCurve.find((p) => p.ef === a.ef && p.clients === 1);
-    const cell = (p: { recall: number; qps: number } | undefined) =>
-      p ? `${p.recall.toFixed(3)} / ${formatNumber(p.qps)}` : "–";
+    const cell = (p: { recall: number; qps: number; errors?: number } | undefined) =>
+      p ? `${p.recall.toFixed(3)} / ${formatNumber(p.qps)}${p.errors ? ` (${p.errors} failed)` : ""}` : "–";
     return [String(a.ef), cell(a), cell(b1), b1 ? formatNumber(b1.latency.p99Ms) : "–", cell(b16), cell(c)];
   });
 }
@@ -282,7 +282,7 @@ function markdown(report: {
   out.push("# Index benchmark: recall@10 vs QPS (`npm run bench:index`)");
   out.push("");
   out.push(
-    `Run ${report.startedAt} (${report.mode}, ${(report.seconds / 60).toFixed(1)} min) on ${m.nproc} × ${m.cpuModel} (${m.cpuFlags.join(" ")}), ${m.memoryGiB} GiB, Node ${m.node}. ` +
+    `Report written ${report.startedAt} (last invocation ${(report.seconds / 60).toFixed(1)} min; each data set says when and in which mode it was measured) on ${m.nproc} × ${m.cpuModel} (${m.cpuFlags.join(" ")}), ${m.memoryGiB} GiB, Node ${m.node}. ` +
       `Load average at start ${loadAverageText(m.loadAverage)}. **The machine is shared**: other engineers' tests ran during the measurement, so absolute QPS are noisy and low; ratios measured back to back in one run are the meaningful numbers.`,
   );
   out.push("");
@@ -327,6 +327,13 @@ function markdown(report: {
     ),
   );
   if (report.chromaNote) out.push("", `Chroma: ${report.chromaNote}`);
+  if (report.datasets.some((d) => !d.targets.routerVsInproc.met)) {
+    out.push(
+      "",
+      "**Why (b) misses against (a).** A query through (b) is one JSON request to the router (parse, zod, base64 decode), four binary HTTP requests to four shard processes (express, body read, hnswlib search of a quarter of the data, SQLite id lookup, JSON reply), a wait for the slowest shard, a merge and a JSON reply: six processes (client, router, 4 shards) must each be scheduled per query on 2 shared cores. The per-data-set profile lines below split one client's time: the empty `/healthz` round trip is the floor of one HTTP hop on this machine under this load; the shard's own search is a small part of a shard request; the fan-out to 4 processes costs several hops' worth because the 4 shards compete for 2 cores; the router hop adds its JSON/base64 work and a second HTTP leg. On this box the search itself is a minority of even a single shard request (compare its search time with the round trip below): the cost is process hops and CPU contention, not HNSW. Sharding 4 ways on one 2-core machine multiplies fixed per-request work by 4; the layout pays off when shards sit on separate machines.",
+    );
+  }
+
   for (const d of report.datasets) {
     out.push("", `## ${d.name}: ${d.n.toLocaleString("en")} × ${d.dim}, ${d.metric}, ${d.nq} queries`);
     out.push("", d.source + ". " + d.notes.join("; ") + ".");
@@ -408,6 +415,7 @@ export async function run(argv: string[]): Promise<void> {
       out: { type: "string", default: "bench/results" },
       queries: { type: "string" },
       merge: { type: "boolean", default: false },
+      "merge-from": { type: "string", multiple: true },
     },
   });
   const mode = values.quick ? "quick" : "full";
@@ -445,20 +453,18 @@ export async function run(argv: string[]): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   for (const d of datasets) d.mode = mode;
-  if (values.merge && existsSync(join(values.out, "index.json"))) {
-    // Data sets run separately (e.g. when the machine is busy) land in one report; each keeps its own
-    // load average and mode.
-    const previous = JSON.parse(readFileSync(join(values.out, "index.json"), "utf8")) as {
-      datasets: DatasetReport[];
-    };
-    const order = ["fashion-mnist", "glove-100", "minilm-wordnet"];
-    const merged = [
-      ...previous.datasets.filter((d) => !datasets.some((n) => n.name === d.name)),
-      ...datasets,
-    ];
-    merged.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-    datasets.splice(0, datasets.length, ...merged);
+  // Data sets run separately (e.g. when the machine is busy) land in one report; each keeps its own
+  // load average, time and mode. This run's results win over merged ones of the same name.
+  const mergeFiles = [
+    ...(values.merge ? [join(values.out, "index.json")] : []),
+    ...(values["merge-from"] ?? []),
+  ].filter((f) => existsSync(f));
+  for (const file of mergeFiles) {
+    const previous = JSON.parse(readFileSync(file, "utf8")) as { datasets: DatasetReport[] };
+    for (const d of previous.datasets) if (!datasets.some((n) => n.name === d.name)) datasets.push(d);
   }
+  const order = ["fashion-mnist", "glove-100", "minilm-wordnet"];
+  datasets.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const report = {
     benchmark: "index",
     mode,
@@ -503,7 +509,7 @@ export async function run(argv: string[]): Promise<void> {
       });
     }
     return {
-      title: `${d.name} (${d.n.toLocaleString("en")}×${d.dim}, ${d.metric})`,
+      title: `${d.name} (${d.n.toLocaleString("en")}×${d.dim}, ${d.metric}; load ${(d.loadAverageAtStart[0] ?? 0).toFixed(1)})`,
       xlabel: "recall@10",
       ylabel: "queries/s",
       ylog: true,
@@ -512,7 +518,8 @@ export async function run(argv: string[]): Promise<void> {
   });
   const plotError = plotLines(
     {
-      title: `embedops index benchmark (${mode}; load ${loadAverageText(machine.loadAverage)})`,
+      title:
+        "embedops index benchmark: recall@10 vs QPS (load average = 1-min load when each data set started)",
       footnote: "ef swept 10..256; M=16, efC=200; shared 2-core machine",
       panels,
     },

@@ -34,6 +34,8 @@ export async function ingestTexts(
     "encoder",
     "--model-dir",
     defaultModelDir,
+    "--host",
+    "127.0.0.1",
     "--port",
     "0",
   ]);
@@ -54,6 +56,8 @@ export async function ingestTexts(
     "router",
     "--config",
     configPath,
+    "--host",
+    "127.0.0.1",
     "--port",
     "0",
   ]);
