@@ -276,6 +276,7 @@ function markdown(report: {
   startedAt: string;
   seconds: number;
   chromaNote: string | undefined;
+  note?: string | undefined;
 }): string {
   const m = report.machine;
   const out: string[] = [];
@@ -298,6 +299,7 @@ function markdown(report: {
     "Reading a curve at recall 0.95: QPS linearly interpolated between the two swept ef values around 0.95; when even the smallest ef is above 0.95 the smallest ef's QPS is used (a lower bound). The conservative reading (each system at its smallest swept ef reaching 0.95) is shown too.",
   );
   out.push("");
+  if (report.note) out.push(`**Note on this run.** ${report.note}`, "");
   out.push("## Targets");
   out.push("");
   const rows: string[][] = [];
@@ -416,6 +418,8 @@ export async function run(argv: string[]): Promise<void> {
       queries: { type: "string" },
       merge: { type: "boolean", default: false },
       "merge-from": { type: "string", multiple: true },
+      /** Free text for the report header: what else ran on the machine, why a run was split. */
+      note: { type: "string" },
     },
   });
   const mode = values.quick ? "quick" : "full";
@@ -528,7 +532,7 @@ export async function run(argv: string[]): Promise<void> {
   if (plotError) log(`plot: ${plotError}`);
   writeText(
     join(outDir, "index.md"),
-    markdown({ machine, mode, datasets, startedAt, seconds, chromaNote }) +
+    markdown({ machine, mode, datasets, startedAt, seconds, chromaNote, note: values.note }) +
       (plotError ? `\n\nPlot not drawn: ${plotError}\n` : "\n\n![recall vs QPS](index.png)\n"),
   );
   log(`wrote ${outDir}/index.{json,md,png} in ${(seconds / 60).toFixed(1)} min`);
