@@ -6,11 +6,14 @@ import type { Logger } from "../util/log.js";
 import type { RouterConfig } from "./config.js";
 import { EncoderClient } from "./encoder-client.js";
 import { EncoderGuard } from "./encoder-guard.js";
-import type { HttpClient } from "./http-client.js";
+import { type HttpClient, RequestFailed } from "./http-client.js";
 import type { RouterMetrics } from "./metrics.js";
 import { ShardReplicas } from "./replica-pool.js";
 import { ShardClient } from "./shard-client.js";
 import type { ShardQueryContext } from "./shard-query.js";
+
+/** Consecutive probe timeouts after which a replica counts as down (refusals count at once). */
+const PROBE_TIMEOUTS_BEFORE_DOWN = 3;
 
 /** Replica probes run at least this often: a dead replica costs every query a failed attempt. */
 const MAX_PROBE_INTERVAL_MS = 1000;
@@ -21,6 +24,7 @@ export class GenerationRuntime {
   readonly encoder: EncoderGuard;
   readonly queryContext: ShardQueryContext;
   private timers: NodeJS.Timeout[] = [];
+  private readonly probeTimeouts = new Map<string, number>();
 
   constructor(
     readonly config: RouterConfig,
@@ -100,8 +104,15 @@ export class GenerationRuntime {
           try {
             ok = await this.shardClient.ready(r.url, { timeoutMs });
             if (!ok) why = "/readyz is not 200";
+            this.probeTimeouts.delete(r.url);
           } catch (err) {
             why = (err as Error).message;
+            // A busy replica may miss one probe's deadline; only repeated timeouts mean it is gone.
+            if (err instanceof RequestFailed && err.reason === "timeout") {
+              const n = (this.probeTimeouts.get(r.url) ?? 0) + 1;
+              this.probeTimeouts.set(r.url, n);
+              if (n < PROBE_TIMEOUTS_BEFORE_DOWN) return;
+            }
           }
           if (ok !== r.live)
             this.log[ok ? "info" : "warn"]("replica liveness changed", {
