@@ -7,6 +7,7 @@ import type {
   V1VolumeMount,
 } from "@kubernetes/client-node";
 import type { EmbeddingModelSpec } from "../api/v1alpha1/index.js";
+import { encoderRuntimeArgs } from "../core/role-args.js";
 import { childMeta, type OwnerContext } from "./context.js";
 import { contentHash } from "./hash.js";
 import { encoderSelector, withCommon } from "./labels.js";
@@ -38,19 +39,11 @@ export interface EncoderDeploymentProps {
 }
 
 function encoderArgs(spec: EmbeddingModelSpec, modelDir: string): string[] {
-  const r = spec.runtime;
   return [
     "encoder",
     "--model-dir",
     modelDir,
-    "--threads",
-    String(r.threads),
-    "--max-batch-tokens",
-    String(r.maxBatchTokens),
-    "--max-batch-requests",
-    String(r.maxBatchRequests),
-    "--max-concurrent-requests",
-    String(r.maxConcurrentRequests),
+    ...encoderRuntimeArgs(spec.runtime),
     ...(spec.authSecretRef ? ["--api-key-file", `${AUTH_MOUNT}/${AUTH_FILE}`] : []),
     "--host",
     "0.0.0.0",

@@ -1,6 +1,7 @@
 // VectorIndex -> per shard of the generation, a StatefulSet: `replicas` copies, each with its own
 // PersistentVolumeClaim (the shard's SQLite database and HNSW checkpoints).
 import type { V1StatefulSet } from "@kubernetes/client-node";
+import { hnswArgs } from "../core/role-args.js";
 import { childMeta, type OwnerContext } from "./context.js";
 import { generationOf, type IndexProps } from "./index-props.js";
 import { shardSelector, withCommon } from "./labels.js";
@@ -78,12 +79,7 @@ export function shardStatefulSet(ctx: OwnerContext, props: ShardStatefulSetProps
                 props.fingerprint,
                 "--shard-id",
                 `${index}/${generation}/${shard}`,
-                "--m",
-                String(spec.hnsw.m),
-                "--ef-construction",
-                String(spec.hnsw.efConstruction),
-                "--ef-search",
-                String(spec.hnsw.efSearch),
+                ...hnswArgs(spec.hnsw),
                 "--host",
                 "0.0.0.0",
                 "--port",

@@ -4,6 +4,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { EmbeddingModel, EmbedopsResource, VectorIndex } from "../api/v1alpha1/index.js";
 import { shardNames } from "../core/generation.js";
+import { encoderRuntimeArgs, hnswArgs } from "../core/role-args.js";
 
 export interface LocalModel {
   name: string;
@@ -54,16 +55,7 @@ export function planLocal(resources: readonly EmbedopsResource[], cwd: string): 
       modelDir: isAbsolute(source.path) ? source.path : resolve(cwd, source.path),
       ...(source.sha256 ? { sha256: source.sha256 } : {}),
       dimension: m.spec.dimension,
-      encoderArgs: [
-        "--threads",
-        String(runtime.threads),
-        "--max-batch-tokens",
-        String(runtime.maxBatchTokens),
-        "--max-batch-requests",
-        String(runtime.maxBatchRequests),
-        "--max-concurrent-requests",
-        String(runtime.maxConcurrentRequests),
-      ],
+      encoderArgs: encoderRuntimeArgs(runtime),
     });
   }
 
@@ -95,18 +87,7 @@ export function planLocal(resources: readonly EmbedopsResource[], cwd: string): 
       replicas: vi.spec.replicas,
       writeQuorum: vi.spec.writeQuorum ?? "all",
       timeoutMs: vi.spec.router.timeoutMs,
-      shardArgs: [
-        "--dimension",
-        String(model.spec.dimension),
-        "--metric",
-        vi.spec.metric,
-        "--m",
-        String(hnsw.m),
-        "--ef-construction",
-        String(hnsw.efConstruction),
-        "--ef-search",
-        String(hnsw.efSearch),
-      ],
+      shardArgs: ["--dimension", String(model.spec.dimension), "--metric", vi.spec.metric, ...hnswArgs(hnsw)],
     });
   }
   if (localModels.length === 0 && errors.length === 0)
