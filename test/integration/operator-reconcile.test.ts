@@ -160,8 +160,12 @@ describe("operator: the quickstart example", () => {
     });
     expect(vi.status).toMatchObject({ activeGeneration: generation, phase: "Ready" });
     expect(conditionOf(vi, "ModelResolved")?.status).toBe("True");
-    const events = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
-    const reasons = events.items.filter((e) => e.regarding?.name === "docs").map((e) => e.reason);
+    // The Ready Event is recorded after the status write the loop above saw, so wait for it too.
+    const reasons = await waitFor("VectorIndex Ready Event", async () => {
+      const events = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
+      const seen = events.items.filter((e) => e.regarding?.name === "docs").map((e) => e.reason ?? "");
+      return seen.includes("Ready") ? seen : undefined;
+    });
     expect(reasons).toEqual(expect.arrayContaining(["Created", "Ready"]));
   });
 });
