@@ -16,20 +16,17 @@ import { handleDeletion, readPrimary } from "../shared/primary.js";
 import { EMBEDDING_MODEL, INDEX_CHILDREN, VECTOR_INDEX } from "../shared/resources.js";
 import { parseAs } from "../shared/spec-errors.js";
 import { writeStatus } from "../shared/write-status.js";
+import { modelWatch } from "./model-watch.js";
 import { type ModelLookup, resolveModel } from "./resolve-model.js";
 import { indexStatus } from "./status.js";
-
-/**
- * While the model is unresolved the index looks again this often. The runtime maps events of owned
- * kinds only, so an EmbeddingModel appearing or reporting its fingerprint is noticed by this poll
- * (and by the runtime's periodic resync once resolved); see README.md.
- */
-export const MODEL_POLL_MS = 10_000;
 
 export class VectorIndexReconciler implements Controller {
   readonly name = "vectorindex";
   readonly resource = VECTOR_INDEX;
   readonly owns = INDEX_CHILDREN;
+  // A model appearing, changing or reporting its fingerprint reconciles the indexes naming it, so
+  // an unresolved index needs no poll: it waits for that event (the resync stays the safety net).
+  readonly watches = [modelWatch];
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -59,7 +56,7 @@ export class VectorIndexReconciler implements Controller {
     );
     if (!resolution.ok) {
       await writeStatus(deps, obj, indexStatus({ ...base, resolution }), previous);
-      return resolution.specError ? {} : { requeueAfterMs: MODEL_POLL_MS };
+      return {};
     }
 
     const props: IndexProps = {

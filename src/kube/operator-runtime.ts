@@ -37,12 +37,28 @@ export interface ReconcileContext {
   readonly clients: KubeClients;
 }
 
+/** Reads the informer cache of a kind the runtime watches. */
+export type CacheLookup = <T extends KubernetesObject>(resource: ResourceRef) => Informer<T>;
+
+/**
+ * Another kind whose changes concern this controller's objects without owning them (an
+ * EmbeddingModel and the VectorIndexes that name it). `keysFor` reads caches, never the API server:
+ * it runs inside the informer's event handler.
+ */
+export interface RelatedWatch {
+  readonly resource: ResourceRef;
+  /** Workqueue keys of `Controller.resource` objects to reconcile when `obj` is added, updated or deleted. */
+  keysFor(obj: KubernetesObject, cache: CacheLookup): readonly string[];
+}
+
 export interface Controller {
   /** Metric label and log field, e.g. "embeddingmodel". */
   readonly name: string;
   readonly resource: ResourceRef;
   /** Child kinds: a change to a child enqueues its controlling owner of `resource` kind. */
   readonly owns?: readonly ResourceRef[];
+  /** Other kinds whose changes map to keys of `resource` (see RelatedWatch). */
+  readonly watches?: readonly RelatedWatch[];
   /** Concurrent reconciles (never of the same key). Default 1. */
   readonly workers?: number;
   reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult | undefined>;
@@ -201,7 +217,33 @@ export class OperatorRuntime {
       };
       this.informerFor(child).on({ add: enqueueOwner, update: enqueueOwner, delete: enqueueOwner });
     }
+    const cache: CacheLookup = (r) => this.watchedInformer(r, spec.name);
+    for (const watch of spec.watches ?? []) {
+      const enqueueMapped = (obj: KubernetesObject) => {
+        for (const key of watch.keysFor(obj, cache)) queue.add(key);
+      };
+      this.informerFor(watch.resource).on({
+        add: enqueueMapped,
+        update: enqueueMapped,
+        delete: enqueueMapped,
+      });
+    }
     this.metrics.queueDepth.set({ controller: spec.name }, 0);
+  }
+
+  /** The informer of a kind some controller watches; a mapping may not start new watches. */
+  private watchedInformer<T extends KubernetesObject>(
+    resource: ResourceRef,
+    controller: string,
+  ): Informer<T> {
+    const informer = this.informers.get(collectionPath(resource, this.opts.namespace));
+    if (!informer) {
+      throw new Error(
+        `controller ${controller} reads the cache of ${resource.kind}, which no controller watches; ` +
+          "add it to the controller's resource, owns or watches",
+      );
+    }
+    return informer as unknown as Informer<T>;
   }
 
   private informerFor<T extends KubernetesObject>(resource: ResourceRef): Informer<T> {

@@ -102,7 +102,10 @@ export interface StartOperatorOptions {
   readonly leaseName?: string;
   readonly identity?: string;
   readonly leaderElection?: boolean;
+  /** 0 disables the resync, so only watch events reconcile. Default 2000. */
   readonly resyncPeriodMs?: number;
+  /** Default fakeEncoderProbe. */
+  readonly probe?: FingerprintProbe;
 }
 
 let serviceAccountKubeconfigPath: string | undefined;
@@ -140,7 +143,7 @@ export async function startOperator(
       metricsPort: 0,
       healthPort: 0,
       resyncPeriodMs: o.resyncPeriodMs ?? 2000,
-      probe: fakeEncoderProbe,
+      probe: o.probe ?? fakeEncoderProbe,
       log: createLogger({ test: o.identity ?? o.namespace }),
     }),
   );
