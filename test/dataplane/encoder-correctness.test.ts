@@ -113,7 +113,7 @@ for (const name of MODELS) {
           });
         }
         console.log(
-          `${name}: min cosine vs sentence-transformers = ${min.toFixed(8)} over ${sentences.length}`,
+          `${name}: min cosine vs sentence-transformers = ${min.toFixed(12)} over ${sentences.length}`,
         );
         expect(failures, `${failures.length} sentences below ${MIN_COSINE}:\n${failures.join("\n")}`).toEqual(
           [],
