@@ -63,7 +63,29 @@ export type ShardConfig = z.infer<typeof shardSchema>;
 export type RouterConfig = Omit<z.infer<typeof listSchema>, "generations"> & {
   /** The generation served; the list shape keeps room for weighted canaries. */
   generation: Generation;
+  /**
+   * Bearer token for the encoder, from --encoder-key-file: never from the config file, which in a
+   * cluster is a ConfigMap, no place for a key.
+   */
+  encoderApiKey?: string;
 };
+
+/** Keys that come from files beside the config (Secrets in a cluster), not from the config itself. */
+export interface RouterKeys {
+  /** Accepted in addition to the config's apiKeys. */
+  readonly apiKeys?: readonly string[];
+  readonly encoderApiKey?: string;
+}
+
+/** The config with the keys of RouterKeys added; applied at start and to every reloaded config. */
+export function withKeys(config: RouterConfig, keys: RouterKeys): RouterConfig {
+  const apiKeys = [...(config.apiKeys ?? []), ...(keys.apiKeys ?? [])];
+  return {
+    ...config,
+    apiKeys: apiKeys.length > 0 ? apiKeys : config.apiKeys,
+    ...(keys.encoderApiKey !== undefined ? { encoderApiKey: keys.encoderApiKey } : {}),
+  };
+}
 
 export class ConfigError extends Error {
   override name = "ConfigError";

@@ -44,7 +44,7 @@ export class GenerationRuntime {
     );
     this.shardClient = new ShardClient(http, gen.fingerprint);
     this.encoder = new EncoderGuard(
-      gen.encoder ? new EncoderClient(http, gen.encoder.url) : null,
+      gen.encoder ? new EncoderClient(http, gen.encoder.url, config.encoderApiKey) : null,
       gen,
       metrics,
     );

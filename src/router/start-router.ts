@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import { type Listening, listen } from "../http/serve.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { createApp } from "./app.js";
-import { loadRouterConfig, type RouterConfig } from "./config.js";
+import { loadRouterConfig, type RouterConfig, type RouterKeys, withKeys } from "./config.js";
 import { type ConfigWatcher, watchConfig } from "./config-watch.js";
 import { GenerationRuntime } from "./generation-runtime.js";
 import { HttpClient } from "./http-client.js";
@@ -21,6 +21,8 @@ export interface RouterOptions {
   reloadIntervalMs?: number;
   /** Add Node process metrics (CPU, memory, event loop) to /metrics; the CLI turns this on. */
   processMetrics?: boolean;
+  /** Keys from files (--api-key-file, --encoder-key-file), added to every config loaded. */
+  keys?: RouterKeys;
 }
 
 export interface RunningRouter {
@@ -41,6 +43,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   if (typeof options.config === "string")
     ({ config: initial, text } = await loadRouterConfig(options.config));
   else initial = options.config;
+  const keys = options.keys ?? {};
+  initial = withKeys(initial, keys);
 
   let runtime = new GenerationRuntime(initial, http, metrics, log);
   await runtime.start();
@@ -52,7 +56,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       path,
       text,
       options.reloadIntervalMs ?? 1000,
-      async (config) => {
+      async (loaded) => {
+        const config = withKeys(loaded, keys);
         const next = new GenerationRuntime(config, http, metrics, log, runtime);
         await next.start();
         const old = runtime;
