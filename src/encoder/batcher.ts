@@ -108,9 +108,9 @@ export class Batcher {
     this.scheduled = true;
     let seen = -1;
     let turns = 0;
-    // Event-loop turns, not a timer. The engine blocks this thread while a batch runs, so when it
-    // returns, the requests sent meanwhile are still being read and parsed; closing the batch at
-    // once would run a handful of inputs while dozens are a turn away. So wait while the queue
+    // Event-loop turns, not a timer. When a batch finishes, requests sent meanwhile may still be
+    // unread or half parsed (the engine's worker and this thread share the CPU); closing the batch
+    // at once could run a handful of inputs while dozens are a turn away. So wait while the queue
     // still grows (at most SETTLE_TURNS turns) unless a full batch is already waiting. A lone
     // request on an idle server pays one turn: microseconds.
     const tick = () => {

@@ -70,10 +70,9 @@ export async function startEncoder(options: StartEncoderOptions): Promise<Runnin
   const rt = new EncoderRuntime(settings, createEncoderMetrics());
   const app = createEncoderApp(rt, log);
   const server = createServer(app);
-  // A batch runs on this thread, and when it ends the timers phase comes before socket reads: with
-  // Node's 5 s keep-alive timeout, a batch longer than that would close connections whose next
-  // request is already waiting unread (the client sees ECONNRESET). 65 s also outlasts the idle
-  // timeouts of common load balancers, which must be the ones to close first.
+  // Node's 5 s keep-alive timeout would race clients reusing a connection after a long queue wait
+  // (the client sees ECONNRESET); 65 s outlasts the idle timeouts of common load balancers, which
+  // must be the ones to close first.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const listening = await listen(server, options.host ?? "127.0.0.1", options.port ?? 0, log);
@@ -81,7 +80,7 @@ export async function startEncoder(options: StartEncoderOptions): Promise<Runnin
   let engine: EncoderEngine | undefined;
   const ready = (async () => {
     const started = performance.now();
-    engine = await loadEngine(options.modelDir, { threads: options.threads ?? 2 });
+    engine = await loadEngine(options.modelDir, { threads: options.threads ?? 2, log });
     await rt.attach(engine);
     log.info("model ready", {
       model: engine.config.name,
@@ -96,9 +95,9 @@ export async function startEncoder(options: StartEncoderOptions): Promise<Runnin
   const close = () => {
     closing ??= (async () => {
       rt.stopping = true;
-      // A batch blocks the event loop, so requests clients sent during it may sit unread in socket
-      // buffers; closing now would count their connections as idle and reset them. Give the loop a
-      // moment and one I/O poll to read them, so they are answered like everything else in flight.
+      // Requests clients sent just before the signal may still sit unread in socket buffers while
+      // this thread parses others; closing now would count their connections as idle and reset
+      // them. Give the loop a moment and one I/O poll to read them, so they are answered too.
       await new Promise((resolve) => setTimeout(resolve, 100));
       await new Promise((resolve) => setImmediate(resolve));
       const drained = listening.close();
