@@ -1,7 +1,9 @@
 // The queue and worker around planBatch: the thin shell. Requests submit their tokenized inputs;
 // inputs of one request may land in different batches, and the request settles when all are done.
-// One batch runs at a time; the next is planned from whatever queued while it ran, at the moment
-// the engine frees up (no timer: an idle server runs a lone request at once, as TEI does).
+// One batch runs at a time. A full batch (the limits leave queued inputs out) is handed to the engine
+// at once and waits behind the running one, so the engine never idles while a full batch is ready
+// (TEI's channel of depth 1); anything less is planned when the engine frees up, from whatever queued
+// meanwhile (no timer: an idle server runs a lone request at once, as TEI does).
 import { type PlanLimits, paddedCost, passedOver, planBatch } from "./batch-plan.js";
 import type { EncoderEngine } from "./engine-types.js";
 
@@ -42,7 +44,10 @@ interface Item {
 
 export class Batcher {
   private queue: Item[] = [];
-  private running = false;
+  /** Batches handed to the engine and not finished: the running one and at most one full one behind it. */
+  private inFlight = 0;
+  /** When the engine last finished a batch: a batch that waited behind another starts then. */
+  private lastFinish = 0;
   private scheduled = false;
   /** Some queued job was cancelled since the last sweep. */
   private cancelled = false;
@@ -62,7 +67,7 @@ export class Batcher {
     };
   }
 
-  /** Queued inputs, not counting the batch that is running. */
+  /** Queued inputs, not counting batches handed to the engine. */
   get depth(): number {
     return this.queue.length;
   }
@@ -99,12 +104,16 @@ export class Batcher {
 
   /** Resolves once nothing is queued or running (for a graceful shutdown). */
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.inFlight === 1) {
+      if (this.fullBatchWaiting()) this.runNext();
+      return;
+    }
+    if (this.scheduled || this.inFlight > 1) return;
     this.scheduled = true;
     let seen = -1;
     let turns = 0;
@@ -126,15 +135,21 @@ export class Batcher {
     setImmediate(tick);
   }
 
+  /** The queue holds more than the limits let one batch take: waiting can make it no fuller. */
+  private fullBatchWaiting(): boolean {
+    if (this.queue.length >= this.limits.maxBatchRequests) return true;
+    return this.queue.length > 1 && planBatch(this.queue, this.limits).length < this.queue.length;
+  }
+
   private runNext(): void {
-    if (this.running) return;
+    if (this.inFlight > 1) return;
     if (this.cancelled) {
       this.cancelled = false;
       this.queue = this.queue.filter((item) => !item.job.cancelled);
       this.observer.queueDepth(this.queue.length);
     }
     if (this.queue.length === 0) {
-      for (const w of this.idleWaiters.splice(0)) w();
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       return;
     }
     const chosen = planBatch(this.queue, this.limits);
@@ -143,16 +158,18 @@ export class Batcher {
     this.removeChosen(chosen);
     this.observer.queueDepth(this.queue.length);
 
-    this.running = true;
+    this.inFlight++;
     const started = performance.now();
     const ids = batch.map((item) => item.ids);
     const finish = () => {
-      this.running = false;
+      this.inFlight--;
+      const now = performance.now();
       this.observer.batchDone({
         inputs: batch.length,
         paddedTokens: paddedCost(ids.map((r) => r.length)),
-        seconds: (performance.now() - started) / 1000,
+        seconds: (now - Math.max(started, this.lastFinish)) / 1000,
       });
+      this.lastFinish = now;
       this.schedule();
     };
     let pending: Promise<Float32Array[]>;

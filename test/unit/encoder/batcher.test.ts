@@ -82,4 +82,42 @@ describe("Batcher", () => {
     await b.idle();
     expect(batches).toEqual([[1]]);
   });
+  it("when a full batch queues while one runs, then it goes to the engine at once and a partial one waits", async () => {
+    const calls: number[][] = [];
+    const releases: (() => void)[] = [];
+    const run = (rows: readonly (readonly number[])[]) => {
+      calls.push(rows.map((r) => r[0]!));
+      return new Promise<Float32Array[]>((resolve) => {
+        releases.push(() => resolve(rows.map((r) => Float32Array.of(r[0]!))));
+      });
+    };
+    const seconds: number[] = [];
+    const b = new Batcher(
+      { run },
+      { maxBatchTokens: 1000, maxBatchRequests: 2 },
+      { batchDone: (d) => seconds.push(d.seconds), queueDepth: () => {} },
+    );
+    const first = b.submit([row(1)]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(calls).toEqual([[1]]);
+    const full = b.submit([row(2), row(3)]);
+    expect(calls).toEqual([[1], [2, 3]]);
+    const partial = b.submit([row(4)]);
+    const alsoFull = b.submit([row(5), row(6)]);
+    // Two batches are already with the engine: the third waits even though a full one is queued.
+    expect(calls).toHaveLength(2);
+    releases[0]!();
+    await first;
+    expect(calls).toEqual([[1], [2, 3], [4, 5]]);
+    for (let i = 1; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      releases[i]?.();
+    }
+    expect(Array.from(await full, (v) => v[0])).toEqual([2, 3]);
+    expect(Array.from(await partial, (v) => v[0])).toEqual([4]);
+    expect(Array.from(await alsoFull, (v) => v[0])).toEqual([5, 6]);
+    await b.idle();
+    expect(calls).toEqual([[1], [2, 3], [4, 5], [6]]);
+    expect(seconds).toHaveLength(4);
+  });
 });
