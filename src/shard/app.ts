@@ -2,7 +2,7 @@
 // to one JSON error handler: 4xx naming the field for bad input, 5xx only for our own failures.
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "../util/log.js";
-import { badRequest, HttpError } from "./errors.js";
+import { badRequest, describeError, HttpError } from "./errors.js";
 import type { Shard } from "./shard.js";
 import {
   decodeBinaryPoints,
@@ -17,6 +17,7 @@ import {
 export const fingerprintHeader = "X-Embedops-Model-Fingerprint";
 export const pointsContentType = "application/x-embedops-points";
 const bodyLimit = "64mb";
+export const bodyLimitBytes = 64 * 1024 * 1024;
 
 export function createShardApp(shard: Shard, log: Logger): express.Express {
   const { fingerprint, dimension, metric } = shard.config;
@@ -44,27 +45,11 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
 
   /** A vector declared as coming from another model must never meet this generation's vectors. */
   const checkFingerprint = (req: Request, _res: Response, next: NextFunction) => {
-    const declared = req.get(fingerprintHeader);
-    if (declared !== undefined && declared !== fingerprint) {
-      next(
-        new HttpError(
-          409,
-          `model fingerprint mismatch: the request declares ${declared}, this shard's index generation was built with ${fingerprint}; ` +
-            "send vectors from the generation's model, or send them to a generation built with that model",
-          fingerprintHeader,
-        ),
-      );
-      return;
-    }
-    next();
+    next(fingerprintRefusal(req.get(fingerprintHeader), fingerprint));
   };
 
   const needReady = (_req: Request, _res: Response, next: NextFunction) => {
-    if (!shard.ready) {
-      next(new HttpError(503, "shard is loading its index (see /readyz); retry shortly"));
-      return;
-    }
-    next();
+    next(shard.ready ? undefined : notReady());
   };
 
   app.get("/healthz", (_req, res) => {
@@ -134,17 +119,19 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
   return app;
 }
 
-function describeError(err: unknown): { status: number; message: string; field?: string } {
-  if (err instanceof HttpError) return { status: err.status, message: err.message, field: err.field };
-  // body-parser errors carry a 4xx status and a `type` (entity.parse.failed, entity.too.large, ...).
-  const e = err as { status?: unknown; type?: unknown; message?: unknown };
-  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
-    const msg = typeof e.message === "string" ? e.message : "bad request";
-    if (e.type === "entity.parse.failed")
-      return { status: 400, message: `body: invalid JSON (${msg})`, field: "body" };
-    return { status: e.status, message: msg };
-  }
-  return { status: 500, message: "internal error (logged on the shard)" };
+/** 409 when a request declares vectors of another model than this generation's; undefined otherwise. */
+export function fingerprintRefusal(declared: string | undefined, fingerprint: string): HttpError | undefined {
+  if (declared === undefined || declared === fingerprint) return undefined;
+  return new HttpError(
+    409,
+    `model fingerprint mismatch: the request declares ${declared}, this shard's index generation was built with ${fingerprint}; ` +
+      "send vectors from the generation's model, or send them to a generation built with that model",
+    fingerprintHeader,
+  );
+}
+
+export function notReady(): HttpError {
+  return new HttpError(503, "shard is loading its index (see /readyz); retry shortly");
 }
 
 function bodyBytes(req: Request): Buffer {

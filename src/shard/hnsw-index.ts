@@ -20,6 +20,8 @@ export class HnswIndex {
   /** Labels present in the graph (live or deleted). */
   private readonly present = new Set<number>();
   private capacity: number;
+  /** The ef last given to the native index: setEf only when a query asks for another one. */
+  private ef = -1;
 
   private constructor(
     readonly params: HnswParams,
@@ -109,7 +111,11 @@ export class HnswIndex {
     if (live === 0) return { neighbors: [], distances: [] };
     // hnswlib refuses k > maxElements; more than the live count can never come back anyway.
     const kk = Math.min(k, live);
-    this.native.setEf(Math.max(ef, kk));
+    const want = Math.max(ef, kk);
+    if (want !== this.ef) {
+      this.native.setEf(want);
+      this.ef = want;
+    }
     const q = Array.from(query);
     return filter ? this.native.searchKnn(q, kk, filter) : this.native.searchKnn(q, kk);
   }

@@ -2,7 +2,7 @@
 import { createServer } from "node:http";
 import { listen } from "../http/serve.js";
 import { createLogger, type Logger } from "../util/log.js";
-import { createShardApp } from "./app.js";
+import { createShardListener } from "./query-listener.js";
 import { Shard, type ShardConfig } from "./shard.js";
 
 export interface StartShardOptions extends ShardConfig {
@@ -27,7 +27,7 @@ export async function startShard(options: StartShardOptions): Promise<RunningSha
   const log = options.log ?? createLogger({ role: "shard", shard: options.shardId });
   // Opens SQLite and checks the data dir's identity before binding: a wrong flag fails at once.
   const shard = new Shard(options, log);
-  const server = createServer(createShardApp(shard, log));
+  const server = createServer(createShardListener(shard, log));
   // A slow client must not hold a shard's socket forever; large batches still get a minute.
   server.requestTimeout = 60_000;
   server.headersTimeout = 10_000;

@@ -9,6 +9,7 @@ import { type CompactionPolicy, defaultCompactionPolicy, shouldCompact } from ".
 import { HttpError } from "./errors.js";
 import { FilterIndex } from "./filter-index.js";
 import { HnswIndex, type HnswParams } from "./hnsw-index.js";
+import { IdTable } from "./id-table.js";
 import { createShardMetrics, type ShardMetrics } from "./metrics.js";
 import { exactTopK, type Metric, type Neighbor, type ScoreKind, scoreKind, toScore } from "./score.js";
 import { parseMeta, Store, type SyncMode, toFloat32 } from "./store.js";
@@ -67,6 +68,7 @@ export class Shard {
   readonly metrics: ShardMetrics;
   private readonly store: Store;
   private readonly filters = new FilterIndex();
+  private readonly ids = new IdTable();
   private index: HnswIndex;
   private readonly writes = new Mutex();
   private readonly checkpointDir: string;
@@ -119,6 +121,7 @@ export class Shard {
     for (let i = 0; i < metaRows.length; i++) {
       const row = metaRows[i] as (typeof metaRows)[number];
       live.add(row.label);
+      this.ids.set(row.label, row.id);
       this.filters.add(row.label, parseMeta(row.metadata));
       if (i % 10_000 === 9_999) await yieldNow();
     }
@@ -216,6 +219,7 @@ export class Shard {
       this.index.reserve(this.index.totalCount + applied.length);
       for (const a of applied) {
         this.index.upsert(a.label, a.vector);
+        this.ids.set(a.label, a.id);
         if (a.wasLive) this.filters.remove(a.label, a.previousMetadata);
         this.filters.add(a.label, a.metadata);
       }
@@ -230,6 +234,7 @@ export class Shard {
       const applied = this.store.delete(ids);
       for (const a of applied) {
         this.index.remove(a.label);
+        this.ids.delete(a.label);
         this.filters.remove(a.label, a.previousMetadata);
       }
       this.metrics.pointsDeleted.inc(applied.length);
@@ -268,17 +273,23 @@ export class Shard {
         }
       }
     }
-    const rows = this.store.rowsByLabels(neighbors.map((n) => n.label));
+    // Ids come from memory; SQLite is read only for the columns the caller asked for.
+    const details = this.store.detailsByLabels(
+      neighbors.map((n) => n.label),
+      { metadata: q.includeMetadata, text: q.includeText },
+    );
+    const needDetails = q.includeMetadata || q.includeText;
     const results: QueryResult["results"] = [];
     for (const n of neighbors) {
-      const row = rows.get(n.label);
-      if (!row) continue;
-      const r: QueryResult["results"][number] = {
-        id: row.id,
-        score: toScore(this.config.metric, n.distance),
-      };
-      if (q.includeMetadata) r.metadata = parseMeta(row.metadata);
-      if (q.includeText) r.text = row.text;
+      const id = this.ids.get(n.label);
+      if (id === undefined) continue;
+      const r: QueryResult["results"][number] = { id, score: toScore(this.config.metric, n.distance) };
+      if (needDetails) {
+        const row = details.get(n.label);
+        if (!row) continue;
+        if (q.includeMetadata) r.metadata = parseMeta(row.metadata ?? null);
+        if (q.includeText) r.text = row.text ?? null;
+      }
       results.push(r);
     }
     const seconds = (performance.now() - started) / 1000;
@@ -320,6 +331,7 @@ export class Shard {
   async stats() {
     const hnswBytes = this.index.estimatedBytes();
     const filterBytes = this.filters.estimatedBytes();
+    const idBytes = this.ids.estimatedBytes();
     const databaseBytes = this.store.diskBytes();
     const checkpointBytes = await dirBytes(this.checkpointDir);
     const counts = this.store.counts();
@@ -344,9 +356,10 @@ export class Shard {
       lastSeq: this.store.lastSeq,
       replayedRows: this.replayed,
       memory: {
-        estimateBytes: hnswBytes + filterBytes,
+        estimateBytes: hnswBytes + filterBytes + idBytes,
         hnswBytes,
         filterIndexBytes: filterBytes,
+        idTableBytes: idBytes,
         rssBytes: process.memoryUsage.rss(),
       },
       disk: { bytes: databaseBytes + checkpointBytes, databaseBytes, checkpointBytes },

@@ -36,6 +36,7 @@ export interface StoredRow {
 /** What a committed write changed, so the graph and filter index can follow. */
 export interface AppliedUpsert {
   label: number;
+  id: string;
   vector: Float32Array;
   metadata: Record<string, unknown> | null;
   /** Metadata of the live row this replaced (null when the id was new or deleted). */
@@ -74,11 +75,18 @@ export class Store {
       tombstone: db.prepare(
         "UPDATE points SET seq = ?, deleted = 1, vector = NULL, metadata = NULL, text = NULL WHERE label = ?",
       ),
-      byLabels: db.prepare<[string], Pick<StoredRow, "label" | "id" | "metadata" | "text">>(
-        "SELECT label, id, metadata, text FROM points WHERE label IN (SELECT value FROM json_each(?)) AND deleted = 0",
+      // Only the columns a query asked for: a document's text can be a megabyte.
+      metaByLabels: db.prepare<[string], Pick<StoredRow, "label" | "metadata">>(
+        "SELECT label, metadata FROM points WHERE label IN (SELECT value FROM json_each(?)) AND deleted = 0",
       ),
-      liveMeta: db.prepare<[], Pick<StoredRow, "label" | "metadata">>(
-        "SELECT label, metadata FROM points WHERE deleted = 0",
+      textByLabels: db.prepare<[string], Pick<StoredRow, "label" | "text">>(
+        "SELECT label, text FROM points WHERE label IN (SELECT value FROM json_each(?)) AND deleted = 0",
+      ),
+      bothByLabels: db.prepare<[string], Pick<StoredRow, "label" | "metadata" | "text">>(
+        "SELECT label, metadata, text FROM points WHERE label IN (SELECT value FROM json_each(?)) AND deleted = 0",
+      ),
+      liveMeta: db.prepare<[], Pick<StoredRow, "label" | "id" | "metadata">>(
+        "SELECT label, id, metadata FROM points WHERE deleted = 0",
       ),
       after: db.prepare<[number, number], Pick<StoredRow, "label" | "seq" | "deleted" | "vector">>(
         "SELECT label, seq, deleted, vector FROM points WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -161,6 +169,7 @@ export class Store {
           const wasLive = existing.deleted === 0;
           applied.push({
             label: existing.label,
+            id: p.id,
             vector: p.vector,
             metadata: p.metadata,
             previousMetadata: wasLive ? parseMeta(existing.metadata) : null,
@@ -171,6 +180,7 @@ export class Store {
           this.stmts.insert.run(label, p.id, seq, blob, metadata, p.text);
           applied.push({
             label,
+            id: p.id,
             vector: p.vector,
             metadata: p.metadata,
             previousMetadata: null,
@@ -205,10 +215,19 @@ export class Store {
     return applied;
   }
 
-  rowsByLabels(labels: readonly number[]): Map<number, Pick<StoredRow, "id" | "metadata" | "text">> {
-    const out = new Map<number, Pick<StoredRow, "id" | "metadata" | "text">>();
-    if (labels.length === 0) return out;
-    for (const r of this.stmts.byLabels.all(JSON.stringify(labels))) out.set(r.label, r);
+  /** Metadata and/or text of live rows, by label (ids come from the shard's in-memory IdTable). */
+  detailsByLabels(
+    labels: readonly number[],
+    want: { metadata: boolean; text: boolean },
+  ): Map<number, { metadata?: string | null; text?: string | null }> {
+    const out = new Map<number, { metadata?: string | null; text?: string | null }>();
+    if (labels.length === 0 || (!want.metadata && !want.text)) return out;
+    const stmt = want.metadata
+      ? want.text
+        ? this.stmts.bothByLabels
+        : this.stmts.metaByLabels
+      : this.stmts.textByLabels;
+    for (const r of stmt.all(JSON.stringify(labels))) out.set(r.label, r);
     return out;
   }
 
@@ -217,7 +236,7 @@ export class Store {
     return r?.vector ? toFloat32(r.vector) : undefined;
   }
 
-  liveMetadata(): Pick<StoredRow, "label" | "metadata">[] {
+  liveMetadata(): Pick<StoredRow, "label" | "id" | "metadata">[] {
     return this.stmts.liveMeta.all();
   }
 

@@ -72,6 +72,18 @@ describe("shard API: responses", () => {
     expect(results[0]?.metadata).toBeUndefined();
   });
 
+  it("when an octet-stream query carries a filter in the query string, then only matching points come back", async () => {
+    const body = float32ToBytes(Float32Array.from(vectors[5] as number[]));
+    const filter = encodeURIComponent(JSON.stringify({ lang: "de" }));
+    const r = await call(url, "POST", `/v1/query?k=7&filter=${filter}`, body, {
+      "content-type": "application/octet-stream",
+    });
+    expect(r.status).toBe(200);
+    const results = r.body.results as { metadata: { lang: string } }[];
+    expect(results).toHaveLength(7);
+    expect(results.every((x) => x.metadata.lang === "de")).toBe(true);
+  });
+
   it("when a point is fetched, then its vector round-trips as base64 float32 with metadata, text and seq", async () => {
     const r = await call(url, "GET", "/v1/points/doc-7");
     expect(r.status).toBe(200);
@@ -177,6 +189,32 @@ describe("shard API: refusals", () => {
       expect(r.body.error).toContain("deadbeef");
       expect(r.body.error).toContain(fp);
     }
+  });
+
+  it("when an octet-stream query declares another fingerprint or has a bad option, then 409 or 400 naming it", async () => {
+    const body = float32ToBytes(Float32Array.from(vectors[0] as number[]));
+    const octet = { "content-type": "application/octet-stream" };
+    const foreign = await call(url, "POST", "/v1/query?k=3", body, {
+      ...octet,
+      "x-embedops-model-fingerprint": "deadbeef",
+    });
+    expect(foreign.status).toBe(409);
+    expect(foreign.body.error).toContain("deadbeef");
+    expect(foreign.headers.get("x-embedops-model-fingerprint")).toBe(fp);
+    for (const [qs, field] of [
+      ["k=0", "k"],
+      ["k=3&k=4", "k"],
+      ["ef=abc", "ef"],
+      ["k=3&topK=3", "topK"],
+    ] as const) {
+      const r = await call(url, "POST", `/v1/query?${qs}`, body, octet);
+      expect(r.status, qs).toBe(400);
+      expect(r.body.field, qs).toBe(field);
+      expect(r.headers.get("x-embedops-model-fingerprint")).toBe(fp);
+    }
+    const short = await call(url, "POST", "/v1/query?k=3", body.subarray(0, 12), octet);
+    expect(short.status).toBe(400);
+    expect(short.body.field).toBe("body");
   });
 
   const bad: { name: string; path: string; body: unknown; field: string }[] = [
