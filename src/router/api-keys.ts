@@ -6,24 +6,29 @@ import { HttpError } from "./errors.js";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
+/** The 401 for a request whose key (Authorization: Bearer, or X-Api-Key) is not allowed; undefined when it may pass. */
+export function apiKeyRefusal(
+  allowed: readonly string[] | undefined,
+  authorization: string | undefined,
+  xApiKey: string | undefined,
+): HttpError | undefined {
+  if (!allowed || allowed.length === 0) return undefined;
+  const presented = authorization?.startsWith("Bearer ") ? authorization.slice(7) : xApiKey;
+  if (presented !== undefined) {
+    const p = digest(presented);
+    let ok = false;
+    for (const k of allowed) ok = timingSafeEqual(p, digest(k)) || ok;
+    if (ok) return undefined;
+  }
+  return new HttpError(
+    401,
+    "unauthorized",
+    "send a valid API key as 'Authorization: Bearer KEY' (or 'X-Api-Key: KEY')",
+  );
+}
+
 export function apiKeyGuard(keys: () => readonly string[] | undefined): RequestHandler {
   return (req, _res, next) => {
-    const allowed = keys();
-    if (!allowed || allowed.length === 0) return next();
-    const auth = req.get("authorization");
-    const presented = auth?.startsWith("Bearer ") ? auth.slice(7) : req.get("x-api-key");
-    if (presented !== undefined) {
-      const p = digest(presented);
-      let ok = false;
-      for (const k of allowed) ok = timingSafeEqual(p, digest(k)) || ok;
-      if (ok) return next();
-    }
-    next(
-      new HttpError(
-        401,
-        "unauthorized",
-        "send a valid API key as 'Authorization: Bearer KEY' (or 'X-Api-Key: KEY')",
-      ),
-    );
+    next(apiKeyRefusal(keys(), req.get("authorization"), req.get("x-api-key")));
   };
 }

@@ -71,23 +71,33 @@ export function toHttpError(err: unknown): HttpError {
   return fromBodyParser(err) ?? new HttpError(500, "internal", "internal error in the router; see its log");
 }
 
+/** What leaves the router for an error: the status and body, logged the same way on every path. */
+export function errorResponse(
+  err: unknown,
+  log: Logger,
+  request: { method: string; path: string },
+): { status: number; body: { error: Record<string, unknown> } } {
+  const httpErr = toHttpError(err);
+  // Upstream outages are expected operational states (warn, no stack); anything else is our bug.
+  if (err instanceof HttpError && err.status >= 500) {
+    log.warn("request failed", {
+      method: request.method,
+      path: request.path,
+      status: err.status,
+      code: err.code,
+      message: err.message,
+    });
+  } else if (httpErr.status >= 500) log.error("request failed", { ...request, err });
+  return {
+    status: httpErr.status,
+    body: { error: { code: httpErr.code, message: httpErr.message, ...httpErr.details } },
+  };
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const httpErr = toHttpError(err);
-    // Upstream outages are expected operational states (warn, no stack); anything else is our bug.
-    if (err instanceof HttpError && err.status >= 500) {
-      log.warn("request failed", {
-        method: req.method,
-        path: req.path,
-        status: err.status,
-        code: err.code,
-        message: err.message,
-      });
-    } else if (httpErr.status >= 500)
-      log.error("request failed", { method: req.method, path: req.path, err });
+    const { status, body } = errorResponse(err, log, { method: req.method, path: req.path });
     if (res.headersSent) return;
-    res
-      .status(httpErr.status)
-      .json({ error: { code: httpErr.code, message: httpErr.message, ...httpErr.details } });
+    res.status(status).json(body);
   };
 }

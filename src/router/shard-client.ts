@@ -56,16 +56,30 @@ export function encodePoints(points: readonly ShardPoint[]): Buffer {
 }
 
 function isHitList(value: unknown): value is ShardHit[] {
-  return (
-    Array.isArray(value) && value.every((h) => typeof h?.id === "string" && typeof h?.score === "number")
-  );
+  if (!Array.isArray(value)) return false;
+  for (const h of value) if (typeof h?.id !== "string" || typeof h?.score !== "number") return false;
+  return true;
+}
+
+/** The octet-stream query's options as the shard reads them (node:querystring decoding). */
+export function queryString(q: Omit<ShardQuery, "vector">): string {
+  let s = `k=${q.k}&includeText=${q.includeText}&includeMetadata=${q.includeMetadata}`;
+  if (q.ef !== undefined) s += `&ef=${q.ef}`;
+  if (q.filter !== undefined && Object.keys(q.filter).length > 0)
+    s += `&filter=${encodeURIComponent(JSON.stringify(q.filter))}`;
+  return s;
 }
 
 export class ShardClient {
+  /** The same for every query: built once, not per call. */
+  private readonly queryHeaders: Record<string, string>;
+
   constructor(
     private readonly http: HttpClient,
     private readonly fingerprint: string,
-  ) {}
+  ) {
+    this.queryHeaders = this.headers("application/octet-stream");
+  }
 
   private headers(contentType?: string): Record<string, string> {
     const h: Record<string, string> = { [FINGERPRINT_HEADER]: this.fingerprint, accept: "application/json" };
@@ -74,19 +88,11 @@ export class ShardClient {
   }
 
   async query(replica: string, q: ShardQuery, opts: CallOptions): Promise<ShardQueryResult> {
-    const params = new URLSearchParams({
-      k: String(q.k),
-      includeText: String(q.includeText),
-      includeMetadata: String(q.includeMetadata),
-    });
-    if (q.ef !== undefined) params.set("ef", String(q.ef));
-    if (q.filter !== undefined && Object.keys(q.filter).length > 0)
-      params.set("filter", JSON.stringify(q.filter));
-    const url = `${replica}/v1/query?${params}`;
+    const url = `${replica}/v1/query?${queryString(q)}`;
     const res = await this.http.request({
       method: "POST",
       url,
-      headers: this.headers("application/octet-stream"),
+      headers: this.queryHeaders,
       body: float32ToLeBytes(q.vector),
       ...opts,
     });

@@ -48,7 +48,8 @@ export function queryShard(
   const deadline = started + ctx.timeoutMs;
   const tried = new Set<string>();
   const failures: string[] = [];
-  const controllers: AbortController[] = [];
+  /** Calls still in flight: only these are cancelled when another call settles the shard. */
+  const pending = new Set<AbortController>();
   let hedged = false;
 
   return new Promise<ShardAnswer>((resolve, reject) => {
@@ -58,7 +59,9 @@ export function queryShard(
     const settle = () => {
       done = true;
       if (hedgeTimer) clearTimeout(hedgeTimer);
-      for (const c of controllers) c.abort();
+      // Aborting builds a DOMException per call: skip the calls that already answered.
+      for (const c of pending) c.abort();
+      pending.clear();
     };
 
     const launch = (): boolean => {
@@ -69,10 +72,11 @@ export function queryShard(
       inFlight++;
       replica.inFlight++;
       const ac = new AbortController();
-      controllers.push(ac);
+      pending.add(ac);
       const t0 = performance.now();
       ctx.client.query(replica.url, q, { timeoutMs: Math.ceil(remaining), signal: ac.signal }).then(
         (result) => {
+          pending.delete(ac);
           inFlight--;
           replica.inFlight--;
           const ms = performance.now() - t0;
@@ -86,6 +90,7 @@ export function queryShard(
           resolve({ ...result, replica: replica.url, hedged });
         },
         (err: unknown) => {
+          pending.delete(ac);
           inFlight--;
           replica.inFlight--;
           if (done) return; // the losing half of a hedge, cancelled on purpose
@@ -123,12 +128,17 @@ export function queryShard(
       reject(new ShardUnavailable(shard.name, [`no live replica (${down.join("; ")})`]));
       return;
     }
-    const delay = hedgeDelayMs(ctx.hedge, {
-      p95Ms: shard.latency.quantile(0.95),
-      samples: shard.latency.size,
-      otherLiveReplicas: shard.liveCount() - 1,
-      remainingMs: ctx.timeoutMs,
-    });
+    const otherLiveReplicas = shard.liveCount() - 1;
+    // The p95 sorts the latency window: only worth it when a hedge is possible at all.
+    const delay =
+      ctx.hedge.enabled && otherLiveReplicas >= 1
+        ? hedgeDelayMs(ctx.hedge, {
+            p95Ms: shard.latency.quantile(0.95),
+            samples: shard.latency.size,
+            otherLiveReplicas,
+            remainingMs: ctx.timeoutMs,
+          })
+        : undefined;
     if (delay !== undefined) {
       hedgeTimer = setTimeout(() => {
         if (done) return;

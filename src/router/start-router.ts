@@ -3,12 +3,12 @@
 import { createServer } from "node:http";
 import { type Listening, listen } from "../http/serve.js";
 import { createLogger, type Logger } from "../util/log.js";
-import { createApp } from "./app.js";
 import { loadRouterConfig, type RouterConfig, type RouterKeys, withKeys } from "./config.js";
 import { type ConfigWatcher, watchConfig } from "./config-watch.js";
 import { GenerationRuntime } from "./generation-runtime.js";
 import { HttpClient } from "./http-client.js";
 import { createRouterMetrics } from "./metrics.js";
+import { createRouterListener } from "./query-listener.js";
 
 export interface RouterOptions {
   /** A config file (reloaded when it changes) or a config object (fixed). */
@@ -77,10 +77,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     );
   }
 
-  const app = createApp({ runtime: () => runtime, metrics, log });
+  const listener = createRouterListener({ runtime: () => runtime, metrics, log });
   let listening: Listening;
   try {
-    listening = await listen(createServer(app), options.host ?? "127.0.0.1", options.port ?? 0, log);
+    listening = await listen(createServer(listener), options.host ?? "127.0.0.1", options.port ?? 0, log);
   } catch (err) {
     watcher?.stop();
     runtime.stop();

@@ -1,6 +1,7 @@
 // The router against real shards (2 shards × 2 replicas), the real encoder and model, all as child
 // processes over real HTTP. Tests in this file run in order: later ones kill replicas.
 import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,6 +161,41 @@ describe("router over 2 shards × 2 replicas with the real encoder", () => {
       const batch = await q("/v1/documents/delete", "POST", { ids: [DOCS[201]!.id, DOCS[202]!.id] });
       expect(batch.body).toMatchObject({ deleted: 2 });
       expect((await q("/v1/stats")).body.count).toBe(DOCS.length - 3);
+    });
+
+    it("when the same query comes with a known length (node:http fast path) and chunked (express path), then the answers agree", async () => {
+      const body = JSON.stringify({ text: DOCS[7]!.text, k: 5, includeMetadata: false });
+      const fast = await q("/v1/query", "POST", body);
+      const chunked = await new Promise<{ status: number; body: Record<string, unknown> }>(
+        (resolve, reject) => {
+          const req = httpRequest(
+            `${router.url}/v1/query`,
+            {
+              method: "POST",
+              headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+            },
+            (res) => {
+              let text = "";
+              res.on("data", (c: Buffer) => {
+                text += c.toString();
+              });
+              res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+            },
+          );
+          req.on("error", reject);
+          req.write(body.slice(0, 10));
+          req.end(body.slice(10));
+        },
+      );
+      expect(fast.status, JSON.stringify(fast.body)).toBe(200);
+      expect(chunked.status, JSON.stringify(chunked.body)).toBe(200);
+      const ids = (a: { body: Record<string, unknown> }) =>
+        (a.body.results as { id: string }[]).map((r) => r.id);
+      expect(ids(fast)).toHaveLength(5);
+      expect(ids(fast)[0]).toBe(DOCS[7]!.id);
+      expect(ids(chunked)).toEqual(ids(fast));
+      expect(chunked.body.partial).toBe(false);
+      expect(fast.body.partial).toBe(false);
     });
 
     it("when any response is sent, then it carries the generation's fingerprint header", async () => {
