@@ -1,4 +1,4 @@
-// VectorIndex -> shard StatefulSets, headless Services, router, NetworkPolicy and status, in
+// VectorIndex -> auth Secret, shard StatefulSets, headless Services, router, NetworkPolicy and status, in
 // kubebuilder's order. The model is resolved first: without its fingerprint there is no generation
 // to build, and the reason becomes a condition (ModelNotFound, DimensionMismatch, ...).
 import type { V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
@@ -16,6 +16,7 @@ import { handleDeletion, readPrimary } from "../shared/primary.js";
 import { EMBEDDING_MODEL, INDEX_CHILDREN, VECTOR_INDEX } from "../shared/resources.js";
 import { parseAs } from "../shared/spec-errors.js";
 import { writeStatus } from "../shared/write-status.js";
+import { ensureAuthSecret } from "./auth-secret.js";
 import { modelWatch } from "./model-watch.js";
 import { type ModelLookup, resolveModel } from "./resolve-model.js";
 import { indexStatus } from "./status.js";
@@ -49,6 +50,15 @@ export class VectorIndexReconciler implements Controller {
 
     const vi = parsed.value;
     const namespace = obj.metadata?.namespace ?? "";
+    const ctx: OwnerContext = {
+      namespace,
+      ownerReference: controllerReference(obj),
+      ownerLabels: vi.metadata.labels,
+      image: deps.image,
+    };
+    // Before the model: clients can fetch their key while the encoder still rolls out.
+    const createdSecret = await ensureAuthSecret(deps, ctx, vi.metadata.name, vi.spec);
+    if (createdSecret) await deps.events.normal(obj, "Created", `created ${createdSecret}`);
     const resolution = resolveModel(
       vi.spec,
       namespace,
@@ -65,12 +75,7 @@ export class VectorIndexReconciler implements Controller {
       model: resolution.model,
       fingerprint: resolution.fingerprint,
       dimension: resolution.dimension,
-    };
-    const ctx: OwnerContext = {
-      namespace,
-      ownerReference: controllerReference(obj),
-      ownerLabels: vi.metadata.labels,
-      image: deps.image,
+      encoderAuth: resolution.encoderAuth,
     };
     const converged = await convergeChildren(
       deps.objects,

@@ -1,10 +1,18 @@
 // Which model fingerprint a VectorIndex is built with, as a chain of small pure checks (cert-manager's
 // policy chains): the first failing check names the reason the index cannot proceed.
 import type { EmbeddingModel, VectorIndexSpec } from "../../src/api/v1alpha1/index.js";
+import type { SecretKey } from "../../src/builders/router-auth.js";
 import { generationName } from "../../src/core/generation.js";
 
 export type ModelResolution =
-  | { readonly ok: true; readonly model: string; readonly fingerprint: string; readonly dimension: number }
+  | {
+      readonly ok: true;
+      readonly model: string;
+      readonly fingerprint: string;
+      readonly dimension: number;
+      /** The Secret key the model's encoder wants (its spec.authSecretRef). */
+      readonly encoderAuth?: SecretKey;
+    }
   | {
       readonly ok: false;
       readonly reason: "ModelNotFound" | "ModelInvalid" | "DimensionMismatch" | "WaitingForFingerprint";
@@ -56,7 +64,13 @@ export function resolveModel(spec: VectorIndexSpec, namespace: string, lookup: M
       specError: false,
     };
   }
-  return { ok: true, model: name, fingerprint, dimension: model.spec.dimension };
+  return {
+    ok: true,
+    model: name,
+    fingerprint,
+    dimension: model.spec.dimension,
+    ...(model.spec.authSecretRef ? { encoderAuth: model.spec.authSecretRef } : {}),
+  };
 }
 
 function isUsableFingerprint(fp: string): boolean {

@@ -1,6 +1,7 @@
 // Every child a VectorIndex generation needs, in apply order: shards (headless Service first, so
 // pod DNS exists when the StatefulSet starts), the NetworkPolicy, then the router's config before
-// the router that mounts it.
+// the router that mounts it. The generated auth Secret is not among them: its key is random, so the
+// reconcile creates it once (src/builders/router-auth.ts) instead of applying it every time.
 import type { OwnerContext } from "./context.js";
 import { generationOf, type IndexProps, shardsOf } from "./index-props.js";
 import type { DesiredChildren } from "./model-children.js";
@@ -23,7 +24,7 @@ export function indexChildren(ctx: OwnerContext, props: IndexProps): DesiredChil
       shardNetworkPolicy(ctx, props.index),
       routerConfigMap(ctx, props),
       routerService(ctx, props.index),
-      routerDeployment(ctx, { index: props.index, spec: props.spec }),
+      routerDeployment(ctx, { index: props.index, spec: props.spec, encoderAuth: props.encoderAuth }),
     ],
     absent: [],
   };

@@ -2,6 +2,7 @@
 // EmbeddingModel (the fingerprint names the generation; the dimension sizes the vectors).
 import type { VectorIndexSpec } from "../api/v1alpha1/index.js";
 import { generationName, shardNames } from "../core/generation.js";
+import type { SecretKey } from "./router-auth.js";
 
 export interface IndexProps {
   readonly index: string;
@@ -11,6 +12,8 @@ export interface IndexProps {
   readonly fingerprint: string;
   /** The model's dimension (spec.dimension, when set, has been checked to equal it). */
   readonly dimension: number;
+  /** The model's authSecretRef, when its encoder wants a key. */
+  readonly encoderAuth?: SecretKey | undefined;
 }
 
 export function generationOf(props: IndexProps): string {

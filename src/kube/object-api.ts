@@ -34,4 +34,16 @@ export class ObjectApi extends KubernetesObjectApi {
     request.setBody(JSON.stringify(body));
     return this.requestPromise<T>(request);
   }
+
+  /**
+   * GET one object as PartialObjectMetadata: its metadata and nothing else. For Secrets, whose
+   * existence the operator checks without ever holding their data.
+   */
+  async readMetadata(ref: KubernetesObject): Promise<KubernetesObject> {
+    const path = await this.specUriPath(ref, "read");
+    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    request.setHeaderParam("Accept", "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1");
+    // No client model for PartialObjectMetadata: the serializer hands the parsed JSON through.
+    return this.requestPromise<KubernetesObject>(request, "PartialObjectMetadata");
+  }
 }

@@ -28,6 +28,8 @@ const quickstart = readFileSync(join(root, "examples", "quickstart.yaml"), "utf8
 describe("quickstart on kind", () => {
   let forward: ReturnType<typeof spawn> | undefined;
   const local = 18080;
+  /** The router's key, from the Secret the operator generated (spec.auth is on by default). */
+  let apiKey = "";
 
   beforeAll(async () => {
     kubectl(["create", "namespace", NS]);
@@ -44,6 +46,10 @@ describe("quickstart on kind", () => {
       "-o",
       "jsonpath={.items[0].metadata.name}",
     ]);
+    apiKey = Buffer.from(
+      kubectl(["-n", NS, "get", "secret", "docs-auth", "-o", "jsonpath={.data.api-key}"]),
+      "base64",
+    ).toString("utf8");
     forward = spawn(
       "kubectl",
       ["--kubeconfig", kubeconfig!, "-n", NS, "port-forward", `svc/${router}`, `${local}:8080`],
@@ -67,13 +73,21 @@ describe("quickstart on kind", () => {
   it("when the example documents are ingested and queried, then the matching definition comes first", async () => {
     const out = execFileSync(
       process.execPath,
-      ["bin/embedops.mjs", "ingest", "examples/docs.jsonl", "--router", `http://127.0.0.1:${local}`],
+      [
+        "bin/embedops.mjs",
+        "ingest",
+        "examples/docs.jsonl",
+        "--router",
+        `http://127.0.0.1:${local}`,
+        "--api-key",
+        apiKey,
+      ],
       { cwd: root, encoding: "utf8" },
     );
     expect(out).toMatch(/^ingested 1979 documents/);
     const res = await fetch(`http://127.0.0.1:${local}/v1/query`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
       body: JSON.stringify({ text: "an illness of children who lack vitamin D and sunlight", k: 3 }),
     });
     const body = (await res.json()) as { results: { id: string }[] };

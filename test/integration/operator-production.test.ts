@@ -1,13 +1,15 @@
 // examples/production.yaml against the real API server: an http model source (init container that
-// fetches and verifies), an auth Secret mounted as a key file, and an autoscaler that is removed
-// again when the spec drops autoscaling. No kubelet runs: nothing here needs a ready workload.
-import { AppsV1Api, AutoscalingV2Api } from "@kubernetes/client-node";
+// fetches and verifies), auth Secrets mounted as key files (encoder and router), and an autoscaler
+// that is removed again when the spec drops autoscaling. No kubelet runs: the test marks the
+// encoder rolled out as the Deployment controller would.
+import { AppsV1Api, AutoscalingV2Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { adminKubeConfig } from "./harness/index.js";
 import {
   examplePath,
   getCustom,
   kubectl,
+  markWorkloadReady,
   type RunningOperator,
   setUpCluster,
   startOperator,
@@ -19,6 +21,7 @@ const NS = "op-production";
 const kc = adminKubeConfig(cp);
 const apps = kc.makeApiClient(AppsV1Api);
 const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+const core = kc.makeApiClient(CoreV1Api);
 let operator: RunningOperator;
 
 beforeAll(async () => {
@@ -54,6 +57,32 @@ describe("operator: the production example", () => {
     );
     expect(pod?.containers[0]?.resources?.requests).toEqual({ cpu: "4", memory: "2Gi" });
     expect(d.metadata?.labels?.["app.kubernetes.io/part-of"]).toBe("search");
+  });
+
+  it("when the model is resolved, then the router reads the index's own key Secret and sends the model's key to the encoder", async () => {
+    await markWorkloadReady(cp, "Deployment", NS, "bge-small-encoder");
+    const d = await waitFor("router Deployment", () =>
+      apps.readNamespacedDeployment({ name: "docs-router", namespace: NS }),
+    );
+    const pod = d.spec?.template.spec;
+    const args = pod?.containers[0]?.args ?? [];
+    expect(args[args.indexOf("--api-key-file") + 1]).toBe("/etc/embedops/auth/api-keys");
+    expect(args[args.indexOf("--encoder-key-file") + 1]).toBe("/etc/embedops/encoder-auth/encoder-key");
+    expect(pod?.volumes?.find((v) => v.name === "auth")?.secret).toMatchObject({
+      secretName: "search-api-keys",
+      items: [{ key: "keys", path: "api-keys" }],
+    });
+    expect(pod?.volumes?.find((v) => v.name === "encoder-auth")?.secret).toMatchObject({
+      secretName: "embedops-encoder-auth",
+      items: [{ key: "token", path: "encoder-key" }],
+    });
+    // The user brought the Secret: the operator makes none of its own.
+    const secrets = await core.listNamespacedSecret({ namespace: NS });
+    expect(secrets.items.map((s) => s.metadata?.name).sort()).toEqual([
+      "embedops-encoder-auth",
+      "embedops-snapshots-s3",
+      "search-api-keys",
+    ]);
   });
 
   it("when autoscaling is set, then an HPA owned by the model targets the encoder", async () => {

@@ -35,6 +35,8 @@ const apps = kc.makeApiClient(AppsV1Api);
 const core = kc.makeApiClient(CoreV1Api);
 let operator: RunningOperator;
 let generation = "";
+/** The generated router key, read once it exists; the steady state must keep it. */
+let authKey = "";
 
 const controllerRef = (obj: KubernetesObject): V1OwnerReference | undefined =>
   obj.metadata?.ownerReferences?.find((r) => r.controller === true);
@@ -152,6 +154,29 @@ describe("operator: the quickstart example", () => {
     expect(controllerRef(np)?.uid).toBe(vi.metadata.uid);
   });
 
+  it("when the index is created, then its auth Secret holds a random key, is owned by the index, and the router mounts it", async () => {
+    const vi = await waitFor("VectorIndex", () => getCustom(cp, NS, "vectorindexes", "docs"));
+    const secret = await waitFor("Secret docs-auth", () =>
+      core.readNamespacedSecret({ name: "docs-auth", namespace: NS }),
+    );
+    expect(controllerRef(secret)).toMatchObject({ kind: "VectorIndex", name: "docs", uid: vi.metadata.uid });
+    authKey = Buffer.from(secret.data?.["api-key"] ?? "", "base64").toString("utf8");
+    expect(authKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const pod = (await apps.readNamespacedDeployment({ name: "docs-router", namespace: NS })).spec?.template
+      .spec;
+    const args = pod?.containers[0]?.args ?? [];
+    expect(args[args.indexOf("--api-key-file") + 1]).toBe("/etc/embedops/auth/api-keys");
+    expect(pod?.volumes?.find((v) => v.name === "auth")?.secret).toMatchObject({
+      secretName: "docs-auth",
+      items: [{ key: "api-key", path: "api-keys" }],
+    });
+    expect(pod?.containers[0]?.volumeMounts).toContainEqual({
+      name: "auth",
+      mountPath: "/etc/embedops/auth",
+      readOnly: true,
+    });
+  });
+
   it("when shards and router become ready (status written as the kubelet would), then the index is Ready with its generation", async () => {
     await markIndexReady();
     const vi = await waitFor("VectorIndex Ready", async () => {
@@ -240,6 +265,7 @@ describe("operator: steady state", () => {
         ...(await core.listNamespacedService({ namespace: NS })).items,
         ...(await core.listNamespacedConfigMap({ namespace: NS })).items,
         ...(await core.listNamespacedServiceAccount({ namespace: NS })).items,
+        ...(await core.listNamespacedSecret({ namespace: NS })).items,
       ].map((o) => `${o.kind ?? ""}/${o.metadata?.name}@${o.metadata?.resourceVersion}`);
       const em = await getCustom(cp, NS, "embeddingmodels", "minilm");
       const vi = await getCustom(cp, NS, "vectorindexes", "docs");
@@ -253,6 +279,20 @@ describe("operator: steady state", () => {
     const writes = operator.counter.writes().filter((w) => !w.url.includes("/leases/"));
     expect(writes).toEqual([]);
     expect(await versions()).toEqual(before);
+    const secret = await core.readNamespacedSecret({ name: "docs-auth", namespace: NS });
+    expect(Buffer.from(secret.data?.["api-key"] ?? "", "base64").toString("utf8")).toBe(authKey);
+  });
+});
+
+describe("operator: the auth Secret", () => {
+  it("when the generated auth Secret is deleted, then the operator makes a new key (how to rotate it)", async () => {
+    expect((await kubectl(cp, ["-n", NS, "delete", "secret", "docs-auth"])).code).toBe(0);
+    const secret = await waitFor("a new Secret docs-auth", () =>
+      core.readNamespacedSecret({ name: "docs-auth", namespace: NS }),
+    );
+    const key = Buffer.from(secret.data?.["api-key"] ?? "", "base64").toString("utf8");
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(key).not.toBe(authKey);
   });
 });
 

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Conditions, Timestamp } from "./condition.js";
 import { API_VERSION } from "./group.js";
 import { cel, listMap } from "./kube-extensions.js";
-import { labelName } from "./names.js";
+import { labelName, objectName } from "./names.js";
 import { ownerMeta, ownerNameRule } from "./owner-meta.js";
 import { quantity } from "./quantity.js";
 import { ConfigMapKeyRef, localRef } from "./refs.js";
@@ -68,6 +68,43 @@ const Router = z
   })
   .prefault({})
   .describe("The index's query router.");
+
+const IndexAuth = cel(
+  z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Require an API key (Authorization: Bearer KEY) on the router's /v1 routes; probes and /metrics stay open.",
+        ),
+      secretRef: z
+        .strictObject({
+          name: objectName("Secret name, same namespace."),
+          key: z
+            .string()
+            .min(1)
+            .max(253)
+            .default("api-key")
+            .describe("Key within the Secret; its value holds one API key per line."),
+        })
+        .optional()
+        .describe(
+          "Your own Secret holding the keys; unset: the operator creates <index>-auth with one random key " +
+            "under api-key, once, and never changes it.",
+        ),
+    })
+    .prefault({})
+    .describe("Who may call the index's router."),
+  [
+    {
+      rule: "self.enabled || !has(self.secretRef)",
+      message: "spec.auth.secretRef is set but spec.auth.enabled is false; remove one of them",
+      fieldPath: ".secretRef",
+      check: (a) => a.enabled || a.secretRef === undefined,
+    },
+  ],
+);
 
 const Quality = z
   .strictObject({
@@ -147,6 +184,7 @@ export const VectorIndexSpec = cel(
       hnsw: Hnsw,
       storage: Storage,
       router: Router,
+      auth: IndexAuth,
       snapshot: SnapshotPolicy.optional(),
       restore: z
         .strictObject({ snapshotName: labelName("IndexSnapshot to restore, same namespace.") })

@@ -28,14 +28,14 @@ describe("parseResources", () => {
     const r = parseResources(example("production.yaml"), { allowOtherKinds: true });
     if (!r.ok) throw new Error(r.errors.map(formatResourceError).join("\n"));
     expect(r.value.resources.map((x) => x.kind)).toEqual(["EmbeddingModel", "VectorIndex"]);
-    expect(r.value.others.map((x) => x["kind"])).toEqual(["Secret", "Secret", "ConfigMap"]);
+    expect(r.value.others.map((x) => x["kind"])).toEqual(["Secret", "Secret", "Secret", "ConfigMap"]);
   });
 
   it("when other kinds are not allowed, then each is reported by document number", () => {
     const r = parseResources(example("production.yaml"));
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.errors.map((e) => e.document)).toEqual([0, 1, 2]);
+    expect(r.errors.map((e) => e.document)).toEqual([0, 1, 2, 3]);
     expect(formatResourceError(r.errors[0]!)).toContain(
       'document 1: Secret "embedops-snapshots-s3": apiVersion: must be',
     );

@@ -49,4 +49,12 @@ describe("resolveModel", () => {
       dimension: 384,
     });
   });
+
+  it("when the model's encoder wants a key, then the resolution carries its Secret key for the router", () => {
+    const m = withFingerprint(model({ authSecretRef: { name: "encoder-auth", key: "token" } }));
+    expect(resolveModel(index().spec, "ns", { found: true, model: m })).toMatchObject({
+      ok: true,
+      encoderAuth: { name: "encoder-auth", key: "token" },
+    });
+  });
 });
