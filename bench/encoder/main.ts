@@ -539,7 +539,10 @@ async function profileServer(
   } finally {
     await sys.server.stop();
   }
-  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+  // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): the main thread is
+  // thread 0; the inference worker's is all onnxruntime.
+  const profiles = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+  const file = profiles.find((f) => f.split(".")[4] === "0") ?? profiles[0];
   if (file === undefined) return undefined;
   const summary = summarizeProfile(join(dir, file), 20);
   return {

@@ -155,7 +155,7 @@ export function renderMarkdown(r: EncoderBenchReport): string {
       (n) => n === "node internals" || n === "express" || n.startsWith("src/") || n === "body-parser",
     );
     out.push(
-      `Main thread, in short: ${pct(idle)} idle (waiting for inference on onnxruntime's threads or for I/O), ` +
+      `Main thread, in short: ${pct(idle)} idle (waiting for I/O or for the inference worker thread), ` +
         `${pct(ort)} in onnxruntime-node's JS binding, ${pct(serving)} in the serving path (node http internals, ` +
         `express, our routes, batching, JSON and pooling), ${pct(gc)} garbage collection.`,
     );
@@ -186,7 +186,7 @@ export function renderMarkdown(r: EncoderBenchReport): string {
     [
       `- Every cell runs ${r.settings.cellSeconds} s after a short warm-up, in ${r.settings.rounds} interleaved rounds; the table keeps each cell's best round (other work on the machine only slows a cell). The batch sweep runs ${r.settings.sweepSeconds} s per batch size.`,
       "- Inputs: WordNet usage examples (Debian wordnet-base). Queries are single sentences; passages join consecutive examples. Token counts use the engine's tokenizer.",
-      "- (a): `src/encoder/onnx-engine.ts` — tokenize, onnxruntime-node `InferenceSession.run` (intra-op threads 2, inter-op 1, graph optimisation all), mean pooling, L2 — called by a FIFO of N callers with no HTTP.",
+      "- (a): `src/encoder/onnx-engine.ts` — tokenize, onnxruntime-node `InferenceSession.run` in the engine's worker thread (intra-op threads 2, inter-op 1, graph optimisation all), mean pooling, L2 — called by a FIFO of N callers with no HTTP.",
       "- (b): `node bin/embedops.mjs encoder --threads 2` in its own process; N keep-alive clients (node:http) in the bench process, each POSTing one text to /v1/embeddings with `encoding_format: base64` and parsing the answer. (b') sends 32 texts per request.",
       "- (c): `pipeline('feature-extraction')` from @huggingface/transformers on a directory of symlinks to the same model.onnx and tokenizer (onnx/model.onnx layout + config.json), fp32, the same session options, `{ pooling: 'mean', normalize: true }`.",
       "- (d): `infinity_emb v2 --engine optimum --device cpu --batch-size 32 --pooling-method mean --no-vector-disk-cache --no-model-warmup` on a symlink directory of the same model.onnx; OMP_NUM_THREADS=2 (onnxruntime's default intra-op pool is the core count, 2 here). Clients as in (b), POST /embeddings.",
