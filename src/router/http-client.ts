@@ -3,6 +3,7 @@
 // (undici) does, and exposes the abort/timeout semantics the hedging logic needs.
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { LeanHttpPool, StaleSocket as LeanStaleSocket } from "./lean-http.js";
 
 export interface HttpResponse {
   status: number;
@@ -58,6 +59,7 @@ export class HttpClient {
   private readonly agent: Agent;
   private readonly httpsAgent: HttpsAgent;
   private readonly origins = new Map<string, Target>();
+  private readonly lean = new LeanHttpPool();
 
   constructor(maxSockets = 64) {
     this.agent = new Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 1000 });
@@ -86,6 +88,23 @@ export class HttpClient {
       this.origins.set(origin, o);
     }
     return { ...o, path };
+  }
+
+  /**
+   * The same contract as request(), on the lean pooled client (lean-http.ts): for hot, idempotent
+   * calls over plain HTTP (shard queries). https goes through request().
+   */
+  async requestLean(opts: RequestOptions): Promise<HttpResponse> {
+    const t = this.target(opts.url);
+    if (t.https || t.auth !== undefined) return this.request(opts);
+    const target = { origin: `${t.hostname}:${t.port}`, hostname: t.hostname, port: t.port, path: t.path };
+    try {
+      return await this.lean.attempt(target, opts);
+    } catch (err) {
+      // As in request(): a pooled socket the server closed at its keep-alive timeout.
+      if (err instanceof LeanStaleSocket) return this.lean.attempt(target, opts);
+      throw err;
+    }
   }
 
   async request(opts: RequestOptions): Promise<HttpResponse> {
@@ -162,6 +181,7 @@ export class HttpClient {
   }
 
   close(): void {
+    this.lean.close();
     this.agent.destroy();
     this.httpsAgent.destroy();
   }

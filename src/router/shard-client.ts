@@ -89,7 +89,7 @@ export class ShardClient {
 
   async query(replica: string, q: ShardQuery, opts: CallOptions): Promise<ShardQueryResult> {
     const url = `${replica}/v1/query?${queryString(q)}`;
-    const res = await this.http.request({
+    const res = await this.http.requestLean({
       method: "POST",
       url,
       headers: this.queryHeaders,
