@@ -318,26 +318,51 @@ export async function stopCluster(c: Cluster): Promise<void> {
 /**
  * After ingest the shards still write their checkpoints and the JIT has seen few queries, so the
  * first queries are slower than the steady state. Chroma gets the same treatment (it waits for its
- * compactor): probe a few queries until their time stops falling, then measure. Returns seconds.
+ * compactor): probe a few queries until their time stops falling, then measure. A 503 here (a shard
+ * too busy to answer the router's readiness probes) is waited out, counted and reported, not hidden.
  */
-export async function settleRouter(c: Cluster, set: VectorSet, k: number): Promise<number> {
+export async function settleRouter(
+  c: Cluster,
+  set: VectorSet,
+  k: number,
+): Promise<{ seconds: number; unavailableSeconds: number; firstUnavailable?: string }> {
   const probes = Math.min(30, set.nq);
   const bodies = Array.from({ length: probes }, (_, q) => b64(set, q));
   const w0 = performance.now();
   let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 40; round++) {
+  let unavailableMs = 0;
+  let firstUnavailable: string | undefined;
+  for (let round = 0; round < 40; ) {
     const t = performance.now();
-    for (let q = 0; q < probes; q++) {
+    let failed = false;
+    for (let q = 0; q < probes && !failed; q++) {
       const res = await request(`${c.router.url}/v1/query`, {
         method: "POST",
         body: JSON.stringify({ vector: bodies[q], k, includeMetadata: false }),
       });
-      if (res.status !== 200) throw new Error(`settle query: ${res.status} ${res.body.slice(0, 200)}`);
+      if (res.status === 503) {
+        failed = true;
+        firstUnavailable ??= res.body.slice(0, 300);
+      } else if (res.status !== 200) {
+        throw new Error(`settle query: ${res.status} ${res.body.slice(0, 200)}`);
+      }
+    }
+    if (failed) {
+      await new Promise((r) => setTimeout(r, 1000));
+      unavailableMs += performance.now() - t;
+      if (unavailableMs > 180_000)
+        throw new Error(`router answered 503 for 180 s after ingest: ${firstUnavailable}`);
+      continue;
     }
     const ms = performance.now() - t;
     if (ms > best * 0.8 && round >= 2) break;
     best = Math.min(best, ms);
+    round++;
     await new Promise((r) => setTimeout(r, 3000));
   }
-  return (performance.now() - w0) / 1000;
+  return {
+    seconds: (performance.now() - w0) / 1000,
+    unavailableSeconds: unavailableMs / 1000,
+    ...(firstUnavailable === undefined ? {} : { firstUnavailable }),
+  };
 }

@@ -89,6 +89,8 @@ interface DatasetReport {
     ingest: { vectors: number; seconds: number; rate: number; batch: number; path: string };
     /** Seconds of probe queries after ingest until their time stopped falling (as for Chroma). */
     settleSeconds?: number;
+    /** Of those, seconds the router answered 503 (a shard missed its readiness probes). */
+    settleUnavailableSeconds?: number;
     textIngest?: Awaited<ReturnType<typeof ingestTexts>>;
     oneClient: ClusterPoint[];
     sixteenClients: ClusterPoint[];
@@ -147,8 +149,11 @@ async function benchDataset(
     const rssAfter = cluster.shards.map((s) => rssBytes(s.pid));
     const rssDelta = rssAfter.reduce((a, b, i) => a + b - cluster.emptyRss[i]!, 0);
     const hnswBytes = stats.reduce((a, s) => a + s.memory.hnswBytes, 0);
-    const settleSeconds = await settleRouter(cluster, set, K);
-    log(`${set.name} (b) settled after ${settleSeconds.toFixed(0)} s (probe time stopped falling)`);
+    const settle = await settleRouter(cluster, set, K);
+    const settleSeconds = settle.seconds;
+    log(
+      `${set.name} (b) settled after ${settleSeconds.toFixed(0)} s (probe time stopped falling)${settle.unavailableSeconds > 0 ? `; 503 for ${settle.unavailableSeconds.toFixed(0)} s first: ${settle.firstUnavailable}` : ""}`,
+    );
     const oneClient = await sweepRouter(cluster, set, gt.truth, efs, 1, set.nq, K);
     for (const p of oneClient)
       log(
@@ -192,6 +197,7 @@ async function benchDataset(
         path: "binary upsert (application/x-embedops-points) straight to each shard by the router's id hash, 1 batch in flight per shard",
       },
       settleSeconds,
+      settleUnavailableSeconds: settle.unavailableSeconds,
       textIngest,
       oneClient,
       sixteenClients,
@@ -381,7 +387,7 @@ function markdown(report: {
       ],
       [
         "(b) 4 shards (SQLite WAL + HNSW)",
-        `${formatNumber(r.ingest.rate)} vectors/s (${r.ingest.path}${r.settleSeconds === undefined ? "" : `; + ${r.settleSeconds.toFixed(0)} s until queries stopped speeding up`})`,
+        `${formatNumber(r.ingest.rate)} vectors/s (${r.ingest.path}${r.settleSeconds === undefined ? "" : `; + ${r.settleSeconds.toFixed(0)} s until queries stopped speeding up${r.settleUnavailableSeconds ? `, of which ${r.settleUnavailableSeconds.toFixed(0)} s answered 503: a shard missed the router's readiness probes` : ""}`})`,
         `${formatNumber(r.disk.bytesPerVector)} (SQLite ${formatNumber(r.disk.databaseBytesPerVector)} + checkpoint ${formatNumber(r.disk.checkpointBytesPerVector)})`,
         `${formatNumber(r.memory.rssDeltaBytesPerVector)} RSS delta; hnsw estimate ${formatNumber(r.memory.hnswBytesPerVector)}`,
       ],

@@ -2,7 +2,8 @@
 // URL read from the "listening" log line, their memory read from /proc, stopped by SIGTERM so a
 // shard writes its shutdown checkpoint.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { listeningUrl } from "../../src/local/child-process.js";
 
@@ -42,6 +43,7 @@ export function startProc(
     cwd: opts.cwd,
   });
   const tail: string[] = [];
+  const logDir = process.env["EMBEDOPS_BENCH_LOGS"];
   return new Promise((resolve, reject) => {
     let done = false;
     const timer = setTimeout(() => {
@@ -51,6 +53,8 @@ export function startProc(
       reject(new Error(`${name} did not start in time; last output:\n${tail.join("\n")}`));
     }, opts.timeoutMs ?? 180_000);
     const onLine = (line: string) => {
+      // EMBEDOPS_BENCH_LOGS=DIR keeps every child's log lines (DIR/<name>.log) for a post-mortem.
+      if (logDir) appendFileSync(join(logDir, `${name}.log`), `${line}\n`);
       tail.push(line);
       if (tail.length > 20) tail.shift();
       if (done) return;
