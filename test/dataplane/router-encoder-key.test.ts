@@ -11,6 +11,7 @@ import {
   MODEL_DIR,
   type Role,
   startRole,
+  startRouterProcess,
   startShard,
   waitReady,
   writeConfig,
@@ -67,26 +68,13 @@ describe("router with an encoder key file", () => {
       shards: [{ name: "s0", replicas: [shard.url] }],
       checkIntervalMs: 200,
     });
-    const routerArgs = (extra: string[]) => [
-      "router",
-      "--config",
-      configPath,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      ...extra,
-    ];
-    withKey = await startRole(
-      "router",
-      routerArgs([
-        "--encoder-key-file",
-        join(dir, "encoder-keys"),
-        "--api-key-file",
-        join(dir, "client-keys"),
-      ]),
-    );
-    withoutKey = await startRole("router-no-key", routerArgs([]));
+    withKey = await startRouterProcess(configPath, [
+      "--encoder-key-file",
+      join(dir, "encoder-keys"),
+      "--api-key-file",
+      join(dir, "client-keys"),
+    ]);
+    withoutKey = await startRouterProcess(configPath, [], "router-no-key");
   });
 
   afterAll(async () => {

@@ -146,8 +146,21 @@ export function writeConfig(path: string, config: Record<string, unknown>): void
   writeFileSync(path, JSON.stringify(config, null, 2));
 }
 
-export function startRouterProcess(configPath: string): Promise<Role> {
-  return startRole("router", ["router", "--config", configPath, "--host", "127.0.0.1", "--port", "0"]);
+export function startRouterProcess(
+  configPath: string,
+  extraArgs: string[] = [],
+  name = "router",
+): Promise<Role> {
+  return startRole(name, [
+    "router",
+    "--config",
+    configPath,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    ...extraArgs,
+  ]);
 }
 
 export interface Answer {
