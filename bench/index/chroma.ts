@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { settleUntilSteady } from "../lib/settle.js";
 import { type LatencySummary, summarizeLatencies } from "../lib/stats.js";
 import { closedLoop } from "../lib/timing.js";
 import { dirBytes } from "./cluster.js";
@@ -128,17 +129,10 @@ export async function runChroma(
     };
     // Chroma writes go to its log first and a background compactor builds the HNSW segment; queries
     // before that scan the log by brute force. Wait until the probe latency stops falling.
-    const w0 = performance.now();
-    let prev = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 40; i++) {
-      const t = performance.now();
+    const { seconds: compactionWaitSeconds } = await settleUntilSteady(async () => {
       for (let q = 0; q < Math.min(30, params.nq); q++) await ask(q);
-      const ms = performance.now() - t;
-      if (ms > prev * 0.8 && i >= 2) break;
-      prev = Math.min(prev, ms);
-      await new Promise((r) => setTimeout(r, 3000));
-    }
-    const compactionWaitSeconds = (performance.now() - w0) / 1000;
+      return "ok";
+    });
     const curve: ChromaPoint[] = [];
     let configuration = String(ing.configuration);
     for (const ef of efs) {

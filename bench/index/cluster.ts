@@ -10,6 +10,7 @@ import {
   type ShardPoint,
 } from "../../src/router/shard-client.js";
 import { shardForId } from "../../src/router/shard-hash.js";
+import { settleUntilSteady } from "../lib/settle.js";
 import { type LatencySummary, summarizeLatencies } from "../lib/stats.js";
 import { closedLoop } from "../lib/timing.js";
 import type { VectorSet } from "./datasets.js";
@@ -328,41 +329,20 @@ export async function settleRouter(
 ): Promise<{ seconds: number; unavailableSeconds: number; firstUnavailable?: string }> {
   const probes = Math.min(30, set.nq);
   const bodies = Array.from({ length: probes }, (_, q) => b64(set, q));
-  const w0 = performance.now();
-  let best = Number.POSITIVE_INFINITY;
-  let unavailableMs = 0;
   let firstUnavailable: string | undefined;
-  for (let round = 0; round < 40; ) {
-    const t = performance.now();
-    let failed = false;
-    for (let q = 0; q < probes && !failed; q++) {
+  const settled = await settleUntilSteady(async () => {
+    for (let q = 0; q < probes; q++) {
       const res = await request(`${c.router.url}/v1/query`, {
         method: "POST",
         body: JSON.stringify({ vector: bodies[q], k, includeMetadata: false }),
       });
       if (res.status === 503) {
-        failed = true;
         firstUnavailable ??= res.body.slice(0, 300);
-      } else if (res.status !== 200) {
-        throw new Error(`settle query: ${res.status} ${res.body.slice(0, 200)}`);
+        return "unavailable";
       }
+      if (res.status !== 200) throw new Error(`settle query: ${res.status} ${res.body.slice(0, 200)}`);
     }
-    if (failed) {
-      await new Promise((r) => setTimeout(r, 1000));
-      unavailableMs += performance.now() - t;
-      if (unavailableMs > 180_000)
-        throw new Error(`router answered 503 for 180 s after ingest: ${firstUnavailable}`);
-      continue;
-    }
-    const ms = performance.now() - t;
-    if (ms > best * 0.8 && round >= 2) break;
-    best = Math.min(best, ms);
-    round++;
-    await new Promise((r) => setTimeout(r, 3000));
-  }
-  return {
-    seconds: (performance.now() - w0) / 1000,
-    unavailableSeconds: unavailableMs / 1000,
-    ...(firstUnavailable === undefined ? {} : { firstUnavailable }),
-  };
+    return "ok";
+  });
+  return { ...settled, ...(firstUnavailable === undefined ? {} : { firstUnavailable }) };
 }
