@@ -40,8 +40,13 @@ export function shardStatefulSet(ctx: OwnerContext, props: ShardStatefulSetProps
       podManagementPolicy: "Parallel",
       selector: { matchLabels: selector },
       updateStrategy: { type: "RollingUpdate" },
-      // The claims hold the only copy of a replica's data; deleting them is a human decision.
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+      // Deleting the index (or pruning a generation) deletes its volumes unless the spec keeps them:
+      // orphaned claims would otherwise come back as stale data under a re-created index of the same
+      // name. A scale-down keeps them, so scaling up again finds the replica's data.
+      persistentVolumeClaimRetentionPolicy: {
+        whenDeleted: spec.storage.retainOnDelete ? "Retain" : "Delete",
+        whenScaled: "Retain",
+      },
       template: {
         metadata: { labels },
         spec: {

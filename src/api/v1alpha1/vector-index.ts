@@ -43,6 +43,10 @@ const Storage = z
   .strictObject({
     size: quantity("Volume size per shard replica.").default("10Gi"),
     storageClassName: z.string().max(253).optional().describe("StorageClass; unset: the cluster default."),
+    retainOnDelete: z
+      .boolean()
+      .default(false)
+      .describe("Keep the shards' claims when the index or a generation is deleted (default: delete them)."),
   })
   .prefault({})
   .describe("Persistent volume of each shard replica.");

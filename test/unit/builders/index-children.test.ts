@@ -61,6 +61,14 @@ describe("VectorIndex children", () => {
     expect(term?.podAffinityTerm.labelSelector?.matchLabels?.["embedops.dev/shard"]).toBe("shard-0");
   });
 
+  it("when storage.retainOnDelete is left unset, then deleting the StatefulSet deletes its claims; when true, they are kept", () => {
+    const policy = (storage?: object) =>
+      ofKind<V1StatefulSet>("StatefulSet", storage ? { storage } : {})[0]?.spec
+        ?.persistentVolumeClaimRetentionPolicy;
+    expect(policy()).toEqual({ whenDeleted: "Delete", whenScaled: "Retain" });
+    expect(policy({ retainOnDelete: true })).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+  });
+
   it("when built, then the router config is valid for the router and lists every replica by StatefulSet DNS", () => {
     const cm = ofKind<V1ConfigMap>("ConfigMap", { replicas: 2 })[0];
     const config = parseRouterConfig(JSON.parse(cm?.data?.["router.json"] ?? "null"));
