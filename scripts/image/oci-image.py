@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Write an OCI image-layout tarball from rootfs directories, one layer per directory.
 
-usage: oci-image.py --name REF --out OUT.tar [--config JSON|@FILE] [--gzip] [--arch ARCH] DIR...
+usage: oci-image.py --name REF --out OUT.tar [--config JSON|@FILE] [--entrypoint JSON] [--gzip]
+                    [--arch ARCH] DIR...
 
 The result is what `ctr -n k8s.io images import OUT.tar` loads without a registry or Docker: an
 `oci-layout` file, an `index.json` whose one manifest descriptor carries the image name, and
 `blobs/sha256/*` (layers, image config, manifest). --config is the image config's "config" object
-(Entrypoint, Cmd, User, Env, WorkingDir, ExposedPorts, ...).
+(Entrypoint, Cmd, User, Env, WorkingDir, ExposedPorts, ...); --entrypoint '["/bin/x"]' sets just
+its Entrypoint, for images that need nothing else.
 
 Prints one JSON line on stdout: {"out", "name", "manifest", "layers": [{"dir", "digest", "diffId",
 "size"}]}; everything else goes to stderr.
@@ -154,6 +156,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--name", required=True, help="image reference, e.g. localhost/embedops:dev")
     p.add_argument("--out", required=True, help="the OCI image-layout tarball to write")
     p.add_argument("--config", default="{}", help='the image config\'s "config" object: JSON or @FILE')
+    p.add_argument("--entrypoint", default=None, help='the Entrypoint as a JSON list (overrides --config\'s)')
     p.add_argument("--gzip", action="store_true", help="tar+gzip layers instead of plain tar")
     p.add_argument("--arch", default=None, help="GOARCH of the image (default: this machine's)")
     p.add_argument("dirs", nargs="+", metavar="DIR", help="one rootfs directory per layer, bottom first")
@@ -186,6 +189,16 @@ def load_config(text: str) -> dict:
     return config
 
 
+def load_entrypoint(text: str) -> list[str]:
+    try:
+        entrypoint = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise Fail(f"--entrypoint is not JSON ({e}); pass a list like '[\"/bin/sh\", \"-c\", \"...\"]'") from e
+    if not isinstance(entrypoint, list) or not entrypoint or not all(isinstance(a, str) for a in entrypoint):
+        raise Fail(f"--entrypoint must be a non-empty JSON list of strings, not {text!r}")
+    return entrypoint
+
+
 def split_ref(name: str) -> str:
     """The tag of NAME; a reference without one would import under a name nobody asked for."""
     last = name.rsplit("/", 1)[-1]
@@ -197,6 +210,8 @@ def split_ref(name: str) -> str:
 def build(args: argparse.Namespace) -> dict:
     tag = split_ref(args.name)
     config_obj = load_config(args.config)
+    if args.entrypoint is not None:
+        config_obj["Entrypoint"] = load_entrypoint(args.entrypoint)
     arch = args.arch or host_arch()
     for d in args.dirs:
         if not os.path.isdir(d):

@@ -263,6 +263,26 @@ describe("oci-image.py", () => {
     expect(readTar(tar).map((e) => e.name)).toContain("usr/bin/tool");
   });
 
+  it("when --entrypoint is given, then it sets the config's Entrypoint over --config's and keeps the rest", () => {
+    const rootfs = join(work, "r");
+    makeRootfs(rootfs);
+    const out = join(work, "ep.tar");
+    const r = run([
+      ...["--name", "localhost/pause:1", "--out", out],
+      ...["--config", JSON.stringify({ Entrypoint: ["/old"], User: "0:0" })],
+      ...["--entrypoint", JSON.stringify(["/bin/sh", "-c", "sleep 1"]), rootfs],
+    ]);
+    expect(r.status).toBe(0);
+    const { index, blob } = layout(out);
+    const manifest = JSON.parse(blob(index.manifests[0]!.digest).toString()) as { config: Descriptor };
+    const image = JSON.parse(blob(manifest.config.digest).toString()) as { config: unknown };
+    expect(image.config).toEqual({ Entrypoint: ["/bin/sh", "-c", "sleep 1"], User: "0:0" });
+
+    const bad = run(["--name", "localhost/pause:1", "--out", out, "--entrypoint", '"/bin/sh"', rootfs]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("--entrypoint must be a non-empty JSON list of strings");
+  });
+
   it("when the name has no tag or the rootfs holds a FIFO, then it fails saying what to fix and writes nothing", () => {
     const rootfs = join(work, "r");
     makeRootfs(rootfs);
