@@ -1,0 +1,298 @@
+// The e2e test body both clusters share (kind: test/e2e/kind.test.ts; the one-node cluster on this
+// machine: test/e2e/one-node.test.ts). Everything runs as pods: the chart's operator turns the
+// quickstart's EmbeddingModel and VectorIndex into encoder, shard and router pods; documents go in
+// and queries come out through the router's Service; a shard pod is killed under writes and comes
+// back on its volume with every acknowledged write; deleting the VectorIndex removes what it owned.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shardForId } from "../../src/router/shard-hash.js";
+
+export const repoRoot = join(import.meta.dirname, "..", "..");
+
+/** What a cluster gives the flow: a kubeconfig, and a way to reach a Service from this host. */
+export interface E2eCluster {
+  readonly name: string;
+  readonly kubeconfig: string;
+  /** A base URL on this host that reaches `service` in `namespace` (port 8080). */
+  reach(namespace: string, service: string): Promise<{ url: string; close: () => void }>;
+}
+
+const NS = "e2e";
+const INDEX = "docs";
+const SHARDS = 2;
+
+export function kubectlWith(kubeconfig: string) {
+  return (args: string[], input?: string): string =>
+    execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      input,
+      timeout: 600_000,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+}
+
+// The in-image model path replaces the quickstart's checkout-relative one; everything else is the
+// example as a user applies it.
+export function quickstartForCluster(): string {
+  const text = readFileSync(join(repoRoot, "examples", "quickstart.yaml"), "utf8");
+  if (!text.includes("path: models/all-minilm-l6-v2")) {
+    throw new Error("examples/quickstart.yaml no longer names models/all-minilm-l6-v2; update the e2e flow");
+  }
+  return text.replace("path: models/all-minilm-l6-v2", "path: /models/all-minilm-l6-v2");
+}
+
+async function until<T>(
+  what: string,
+  seconds: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`${what}: not within ${seconds} s${last ? ` (last error: ${String(last)})` : ""}`);
+}
+
+/** The fields of kubectl's JSON the flow reads. */
+interface KubeItem {
+  kind: string;
+  metadata: { name: string; uid: string; ownerReferences?: { uid: string }[] };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+  spec?: {
+    volumes?: { persistentVolumeClaim?: { claimName: string } }[];
+    claimRef?: { namespace?: string; name?: string };
+  };
+}
+
+interface PodView {
+  name: string;
+  uid: string;
+  phase: string;
+  ready: boolean;
+  claim?: string;
+}
+
+export function quickstartFlow(cluster: E2eCluster): void {
+  const kubectl = kubectlWith(cluster.kubeconfig);
+  const items = (args: string[]): KubeItem[] =>
+    (JSON.parse(kubectl([...args, "-o", "json"])) as { items: KubeItem[] }).items;
+  let router: { url: string; close: () => void } | undefined;
+  let apiKey = "";
+  let routerService = "";
+
+  const pods = (selector: string): PodView[] =>
+    items(["-n", NS, "get", "pods", "-l", selector]).map((p) => ({
+      name: p.metadata.name,
+      uid: p.metadata.uid,
+      phase: p.status?.phase ?? "",
+      ready: (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
+      claim: (p.spec?.volumes ?? []).find((v) => v.persistentVolumeClaim)?.persistentVolumeClaim?.claimName,
+    }));
+
+  const headers = () => ({ "content-type": "application/json", authorization: `Bearer ${apiKey}` });
+
+  describe(`quickstart on ${cluster.name}`, () => {
+    beforeAll(async () => {
+      try {
+        kubectl(["delete", "namespace", NS, "--wait=true", "--timeout=300s"]);
+      } catch {
+        // not there: a fresh cluster
+      }
+      kubectl(["create", "namespace", NS]);
+      kubectl(["-n", NS, "apply", "-f", "-"], quickstartForCluster());
+      kubectl(["-n", NS, "wait", "--for=condition=Ready", "embeddingmodel/minilm", "--timeout=600s"]);
+      kubectl(["-n", NS, "wait", "--for=condition=Ready", `vectorindex/${INDEX}`, "--timeout=600s"]);
+      routerService = kubectl([
+        "-n",
+        NS,
+        "get",
+        "svc",
+        "-l",
+        `embedops.dev/index=${INDEX},embedops.dev/role=router`,
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+      ]);
+      apiKey = Buffer.from(
+        kubectl(["-n", NS, "get", "secret", `${INDEX}-auth`, "-o", "jsonpath={.data.api-key}"]),
+        "base64",
+      ).toString("utf8");
+      router = await cluster.reach(NS, routerService);
+      const url = router.url;
+      await until("the router answers /readyz through its Service", 120, async () =>
+        (await fetch(`${url}/readyz`)).ok ? true : undefined,
+      );
+    });
+
+    afterAll(() => {
+      router?.close();
+    });
+
+    it("when the quickstart is applied, then encoder, shard and router pods run", () => {
+      for (const [role, count] of [
+        ["encoder", 1],
+        ["shard", SHARDS],
+        ["router", 1],
+      ] as const) {
+        const running = pods(`embedops.dev/role=${role}`).filter((p) => p.phase === "Running" && p.ready);
+        expect(running.length, `${role} pods Running and Ready`).toBe(count);
+      }
+    });
+
+    it("when the example documents are ingested and queried through the router Service, then the matching definition comes first", async () => {
+      const out = execFileSync(
+        process.execPath,
+        ["bin/embedops.mjs", "ingest", "examples/docs.jsonl", "--router", router!.url, "--api-key", apiKey],
+        { cwd: repoRoot, encoding: "utf8" },
+      );
+      expect(out).toMatch(/^ingested 1979 documents/);
+      const res = await fetch(`${router!.url}/v1/query`, {
+        method: "POST",
+        headers: headers(),
+        body: JSON.stringify({ text: "an illness of children who lack vitamin D and sunlight", k: 3 }),
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { results: { id: string }[] };
+      expect(body.results[0]?.id).toBe("wn-noun-14201311");
+    });
+
+    it("when the index status is read, then it records the model fingerprint and the generation", () => {
+      const status = JSON.parse(
+        kubectl(["-n", NS, "get", `vectorindex/${INDEX}`, "-o", "jsonpath={.status}"]),
+      ) as {
+        fingerprint?: string;
+        activeGeneration?: string;
+      };
+      expect(status.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+      expect(status.activeGeneration).toBe(`g-${status.fingerprint?.slice(0, 12)}`);
+    });
+
+    it("when a shard pod is killed under writes, then its StatefulSet brings it back on the same claim with every acknowledged write", async () => {
+      const generation = kubectl([
+        "-n",
+        NS,
+        "get",
+        `vectorindex/${INDEX}`,
+        "-o",
+        "jsonpath={.status.activeGeneration}",
+      ]);
+      const selector = `embedops.dev/index=${INDEX},embedops.dev/generation=${generation},embedops.dev/shard=shard-0`;
+      const [before] = pods(selector);
+      expect(before?.ready, "shard-0's pod is Ready before the kill").toBe(true);
+
+      // A writer upserts one document a request; what the router acknowledged (200) must survive.
+      const acked: string[] = [];
+      let failed = 0;
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 0; writing && i < 5000; i++) {
+          const id = `e2e-kill-${i}`;
+          try {
+            const res = await fetch(`${router!.url}/v1/documents`, {
+              method: "POST",
+              headers: headers(),
+              body: JSON.stringify({
+                documents: [{ id, text: `kill test document number ${i}`, metadata: { i } }],
+              }),
+              signal: AbortSignal.timeout(10_000),
+            });
+            if (res.ok) acked.push(id);
+            else failed++;
+            await res.arrayBuffer();
+          } catch {
+            failed++;
+          }
+        }
+      })();
+      await until("some writes acknowledged before the kill", 60, () =>
+        acked.filter((id) => shardForId(id, SHARDS) === 0).length >= 5 ? true : undefined,
+      );
+      // SIGKILL, no grace: the container dies mid-write, as on a node crash.
+      const killedAt = Date.now();
+      const ackedBeforeKill = acked.length;
+      kubectl(["-n", NS, "delete", "pod", before!.name, "--grace-period=0", "--force", "--wait=false"]);
+      const after = await until("shard-0 back Ready as a new pod", 300, () => {
+        const [p] = pods(selector);
+        return p && p.uid !== before!.uid && p.ready ? p : undefined;
+      });
+      const backAfterMs = Date.now() - killedAt;
+      await until("the router sends queries to shard-0 again", 120, async () =>
+        (await fetch(`${router!.url}/readyz`)).ok ? true : undefined,
+      );
+      // Keep writing a little after the comeback, then stop.
+      const ackedAtReturn = acked.length;
+      await until("writes acknowledged after the comeback", 60, () =>
+        acked.length > ackedAtReturn + 5 ? true : undefined,
+      );
+      writing = false;
+      await writer;
+
+      process.stderr.write(
+        `[e2e] shard-0 killed after ${ackedBeforeKill} acknowledged writes; Ready again as a new pod after ${backAfterMs} ms; ` +
+          `${acked.length} acknowledged in all (${acked.filter((id) => shardForId(id, SHARDS) === 0).length} on shard-0), ${failed} refused while it was down\n`,
+      );
+      expect(after.name).toBe(before!.name);
+      expect(after.claim).toBe(before!.claim);
+      const onShard0 = acked.filter((id) => shardForId(id, SHARDS) === 0);
+      expect(onShard0.length).toBeGreaterThan(0);
+      const missing: string[] = [];
+      for (const id of acked) {
+        const res = await fetch(`${router!.url}/v1/documents/${encodeURIComponent(id)}`, {
+          headers: headers(),
+        });
+        if (res.status !== 200) missing.push(`${id}: ${res.status}`);
+        await res.arrayBuffer();
+      }
+      expect(
+        missing,
+        `acknowledged writes missing after the kill (${acked.length} acknowledged, ${failed} refused)`,
+      ).toEqual([]);
+      const stats = (await (await fetch(`${router!.url}/v1/stats`, { headers: headers() })).json()) as {
+        count?: number;
+      };
+      expect(stats.count).toBeGreaterThanOrEqual(1979 + acked.length);
+    });
+
+    it("when the VectorIndex is deleted, then everything it owned is gone, volumes included", async () => {
+      const uid = kubectl(["-n", NS, "get", `vectorindex/${INDEX}`, "-o", "jsonpath={.metadata.uid}"]);
+      router?.close();
+      router = undefined;
+      kubectl(["-n", NS, "delete", `vectorindex/${INDEX}`, "--wait=true", "--timeout=300s"]);
+      const kinds =
+        "pods,statefulsets,deployments,services,configmaps,secrets,networkpolicies,persistentvolumeclaims";
+      const left = await until("the index's children gone", 300, () => {
+        const owned = items(["-n", NS, "get", kinds])
+          .filter((o) => {
+            const name = o.metadata.name;
+            const ownedByIndex = (o.metadata.ownerReferences ?? []).some((r) => r.uid === uid);
+            return ownedByIndex || name.startsWith(`${INDEX}-`) || name.startsWith(`data-${INDEX}-`);
+          })
+          .map((o) => `${o.kind}/${o.metadata.name}`);
+        return owned.length === 0 ? owned : undefined;
+      });
+      expect(left).toEqual([]);
+      const volumes = await until("the claims' volumes released and deleted", 120, () => {
+        const pvs = items(["get", "pv"])
+          .filter(
+            (pv) =>
+              pv.spec?.claimRef?.namespace === NS &&
+              String(pv.spec?.claimRef?.name).startsWith(`data-${INDEX}-`),
+          )
+          .map((pv) => pv.metadata.name);
+        return pvs.length === 0 ? pvs : undefined;
+      });
+      expect(volumes).toEqual([]);
+      // The model is not the index's: its encoder keeps running.
+      expect(pods("embedops.dev/role=encoder").filter((p) => p.phase === "Running").length).toBe(1);
+    });
+  });
+}
