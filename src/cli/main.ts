@@ -1,4 +1,5 @@
 // The `embedops` command: one subcommand per role. Each role module exports `run(argv)`.
+import { surviveClosedOutput } from "../util/closed-output.js";
 import { createLogger } from "../util/log.js";
 import { UsageError } from "./options.js";
 
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
   await mod.run(rest);
 }
 
+surviveClosedOutput();
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
     process.stderr.write(`embedops: ${err.message}\n`);
