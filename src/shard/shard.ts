@@ -90,6 +90,7 @@ export class Shard {
       config.dataDir,
       { dimension: config.dimension, metric: config.metric, fingerprint: config.fingerprint },
       config.sync,
+      config.shardId,
     );
     this.checkpointDir = join(config.dataDir, "checkpoints");
     this.params = {

@@ -2,8 +2,11 @@
 // a delete keeps a tombstone row (deleted=1, payload dropped) so the delete has a seq that a replay
 // after a checkpoint can see, and so the id keeps its hnswlib label if it comes back.
 import { mkdirSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { pidAlive } from "../util/pid-alive.js";
+import { inUseMessage, readOwner, removeOwner, writeOwner } from "./data-dir-owner.js";
 import { ShardConfigError } from "./errors.js";
 import type { Metric } from "./score.js";
 import type { DecodedPoint } from "./wire.js";
@@ -57,10 +60,12 @@ export class Store {
   lastSeq: number;
   private nextLabel: number;
   readonly path: string;
+  private readonly dataDir: string;
 
-  private constructor(db: Database.Database, path: string) {
+  private constructor(db: Database.Database, dataDir: string) {
     this.db = db;
-    this.path = path;
+    this.dataDir = dataDir;
+    this.path = join(dataDir, "shard.db");
     this.stmts = {
       byId: db.prepare<[string], Pick<StoredRow, "label" | "deleted" | "metadata">>(
         "SELECT label, deleted, metadata FROM points WHERE id = ?",
@@ -112,15 +117,18 @@ export class Store {
     this.nextLabel = (m?.label ?? -1) + 1;
   }
 
-  /** Open (creating if needed) and check that the directory belongs to this generation. */
-  static open(dataDir: string, identity: StoreIdentity, sync: SyncMode): Store {
+  /**
+   * Open (creating if needed), holding the directory against any other process, and check that it
+   * belongs to this generation. `shardId` is recorded in owner.json to name this holder to others.
+   */
+  static open(dataDir: string, identity: StoreIdentity, sync: SyncMode, shardId: string): Store {
     mkdirSync(dataDir, { recursive: true });
     const path = join(dataDir, "shard.db");
-    let db: Database.Database;
+    const db = new Database(path, { timeout: 2000 });
     try {
-      db = new Database(path, { timeout: 2000 });
-      // EXCLUSIVE before WAL: no -shm file, and a second shard process on the same directory fails
-      // at once (its writes would never reach our in-memory graph).
+      // EXCLUSIVE before WAL: no -shm file, and this connection holds an exclusive lock on
+      // shard.db until it closes (or the process dies), so a second shard process on the same
+      // directory is refused, even a reader (its answers would miss our writes, its writes our graph).
       db.pragma("locking_mode = EXCLUSIVE");
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${sync === "full" ? "FULL" : "NORMAL"}`);
@@ -139,14 +147,21 @@ export class Store {
     } catch (err) {
       const msg = (err as Error).message;
       if (/locked|busy/i.test(msg)) {
+        db.close();
+        const owner = readOwner(dataDir);
         throw new ShardConfigError(
-          `data dir ${dataDir} is in use by another shard process (${msg}); one shard owns one data dir: stop the other process or use another --data-dir`,
+          inUseMessage(dataDir, {
+            owner,
+            ownerAlive: owner !== undefined && pidAlive(owner.pid),
+            thisHost: hostname(),
+          }),
         );
       }
       throw err;
     }
     checkIdentity(db, dataDir, identity);
-    return new Store(db, path);
+    writeOwner(dataDir, { pid: process.pid, host: hostname(), shardId, startedAt: new Date().toISOString() });
+    return new Store(db, dataDir);
   }
 
   getLive(id: string): StoredRow | undefined {
@@ -277,6 +292,8 @@ export class Store {
   close(): void {
     // Fold the WAL into the main file so a clean stop leaves one file (and a fast next open).
     this.db.pragma("wal_checkpoint(TRUNCATE)");
+    // While the lock is still ours, so a successor's record is never removed.
+    removeOwner(this.dataDir, process.pid);
     this.db.close();
   }
 }
