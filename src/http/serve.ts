@@ -1,9 +1,16 @@
 // Starting and stopping an HTTP server the same way in every role: bind, print one
-// {"msg":"listening","url":...} line, and on SIGTERM/SIGINT stop accepting, finish in-flight
-// requests, run the role's own shutdown, and exit 0.
+// {"msg":"listening","url":...} line, and on SIGTERM/SIGINT (or, under `embedops serve`, when serve
+// is gone) stop accepting, finish in-flight requests, run the role's own shutdown, and exit 0.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../util/log.js";
+import { parentPidFromEnv, watchParent } from "../util/parent-watch.js";
+
+/**
+ * How long a child whose parent is gone may take to shut down. Nobody is left to SIGKILL it, so it
+ * exits by itself after the grace `embedops serve` would have given it.
+ */
+export const orphanGraceMs = 15_000;
 
 export interface Listening {
   server: Server;
@@ -36,16 +43,15 @@ export async function listen(server: Server, host: string, port: number, log: Lo
   };
 }
 
-/** Graceful shutdown on SIGTERM and SIGINT; a second signal exits at once. */
+/**
+ * Graceful shutdown on SIGTERM and SIGINT; a second signal exits at once. Started by `embedops serve`
+ * (EMBEDOPS_PARENT_PID set), the same shutdown runs when serve is gone, within `orphanGraceMs`.
+ */
 export function onShutdown(log: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn("second signal, exiting now", { signal });
-      process.exit(1);
-    }
+  const shutDown = (level: "info" | "warn", fields: Record<string, unknown>) => {
     stopping = true;
-    log.info("shutting down", { signal });
+    log[level]("shutting down", fields);
     stop().then(
       () => {
         log.info("stopped");
@@ -57,6 +63,28 @@ export function onShutdown(log: Logger, stop: () => Promise<void>): void {
       },
     );
   };
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn("second signal, exiting now", { signal });
+      process.exit(1);
+    }
+    shutDown("info", { signal });
+  };
   process.on("SIGTERM", handler);
   process.on("SIGINT", handler);
+
+  const parentPid = parentPidFromEnv(process.env);
+  if (parentPid === undefined) return;
+  watchParent(process.stdin, () => {
+    setTimeout(() => {
+      log.error("shutdown did not finish after the parent went away; exiting now", {
+        parentPid,
+        graceMs: orphanGraceMs,
+      });
+      process.exit(1);
+    }, orphanGraceMs).unref();
+    // Already stopping (serve sent SIGTERM, then went away): let that shutdown finish.
+    if (stopping) return;
+    shutDown("warn", { reason: "the parent process is gone (its pipe on stdin closed)", parentPid });
+  });
 }

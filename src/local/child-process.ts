@@ -1,12 +1,14 @@
 // One supervised `embedops <role>` child: started, watched for its {"msg":"listening"} line, restarted
 // with backoff when it dies unexpectedly (on the same port, so its URL stays valid), stopped with
-// SIGTERM and, after a grace period, SIGKILL.
+// SIGTERM and, after a grace period, SIGKILL. Its stdin is a pipe from serve that it watches
+// (src/util/parent-watch.ts): when serve dies, however it dies, the child shuts down too.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../util/log.js";
+import { parentPidEnv } from "../util/parent-watch.js";
 import {
   afterCrash,
   type CrashHistory,
@@ -63,9 +65,12 @@ export class SupervisedChild {
     return new Promise((resolve, reject) => {
       const args = [cliPath, ...this.spec.args, "--host", "127.0.0.1", "--port", String(this.port)];
       const proc = spawn(process.execPath, args, {
-        env: { ...process.env, ...this.spec.env },
-        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, ...this.spec.env, [parentPidEnv]: String(process.pid) },
+        // stdin: a pipe nothing is written to; its end tells the child that serve is gone.
+        stdio: ["pipe", "pipe", "pipe"],
       });
+      // Nothing is written, so no write can fail; a reset pipe of a dying child is no news.
+      proc.stdin?.on("error", () => undefined);
       this.proc = proc;
       this.startedAt = Date.now();
       let listening = false;

@@ -1,5 +1,6 @@
-// One shard process per data dir: real shard processes on real temp dirs.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+// One shard process per data dir, and no shard outliving the `embedops serve` that started it:
+// real shard processes on real temp dirs.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,8 +10,8 @@ const dim = 8;
 let dir: string;
 const running: ShardProcess[] = [];
 
-async function start(): Promise<ShardProcess> {
-  const s = await startShardProcess({ dataDir: dir, dimension: dim, fingerprint: "f00d" });
+async function start(supervised = false): Promise<ShardProcess> {
+  const s = await startShardProcess({ dataDir: dir, dimension: dim, fingerprint: "f00d", supervised });
   running.push(s);
   await s.waitReady();
   return s;
@@ -21,6 +22,11 @@ async function upsert(url: string, ids: string[]): Promise<void> {
   const points = ids.map((id, i) => ({ id, vector: vectors[i] as number[] }));
   const r = await call(url, "POST", "/v1/points", { points });
   expect(r.status).toBe(200);
+}
+
+function exited(s: ShardProcess): Promise<number | null> {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return Promise.resolve(s.proc.exitCode);
+  return new Promise((resolve) => s.proc.once("exit", (code) => resolve(code)));
 }
 
 beforeEach(() => {
@@ -54,5 +60,21 @@ describe("a data dir held by a live shard", () => {
     const owner = readFileSync(join(dir, "owner.json"), "utf8");
     expect(JSON.parse(owner).pid).toBe(next.proc.pid);
     expect((await call(next.url, "GET", "/v1/points/a")).status).toBe(200);
+  });
+});
+
+describe("a shard started by embedops serve", () => {
+  it("when its parent's pipe on stdin closes, then it shuts down cleanly: exit 0, WAL folded, owner.json gone", async () => {
+    const s = await start(true);
+    await upsert(s.url, ["a", "b", "c"]);
+    expect(readdirSync(dir)).toContain("shard.db-wal");
+    // What the kernel does when serve dies, however it dies.
+    s.proc.stdin!.destroy();
+    expect(await exited(s)).toBe(0);
+    const shutdown = s.logs.find((l) => l.msg === "shutting down");
+    expect(shutdown).toMatchObject({ level: "warn", parentPid: process.pid });
+    expect(s.logs.some((l) => l.msg === "stopped")).toBe(true);
+    expect(readdirSync(dir)).not.toContain("shard.db-wal");
+    expect(readdirSync(dir)).not.toContain("owner.json");
   });
 });

@@ -21,6 +21,8 @@ export interface ShardArgs {
   metric?: string;
   fingerprint?: string;
   extra?: string[];
+  /** Started as `embedops serve` starts it: a pipe on stdin and EMBEDOPS_PARENT_PID (this process). */
+  supervised?: boolean;
 }
 
 export function shardArgv(a: ShardArgs): string[] {
@@ -49,7 +51,11 @@ function exited(proc: ChildProcess): Promise<number | null> {
 }
 
 export async function startShardProcess(a: ShardArgs): Promise<ShardProcess> {
-  const proc = spawn(process.execPath, shardArgv(a), { stdio: ["ignore", "pipe", "pipe"], cwd: root });
+  const proc = spawn(process.execPath, shardArgv(a), {
+    stdio: [a.supervised ? "pipe" : "ignore", "pipe", "pipe"],
+    cwd: root,
+    env: a.supervised ? { ...process.env, EMBEDOPS_PARENT_PID: String(process.pid) } : process.env,
+  });
   const logs: Record<string, unknown>[] = [];
   const raw: string[] = [];
   const onLine = (line: string) => {
