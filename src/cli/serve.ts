@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatResourceError, parseResources } from "../api/v1alpha1/index.js";
 import { generationName } from "../core/generation.js";
-import { SupervisedChild } from "../local/child-process.js";
+import { ChildStartError, SupervisedChild } from "../local/child-process.js";
 import { getJson, waitReady } from "../local/http-wait.js";
 import { type LocalIndex, type LocalModel, planLocal, routerConfig, shardDataDir } from "../local/plan.js";
 import {
@@ -25,6 +25,7 @@ import {
   writeServeState,
 } from "../local/serve-state.js";
 import { createLogger, type Logger } from "../util/log.js";
+import { pidAlive } from "../util/pid-alive.js";
 import { pickString, UsageError } from "./options.js";
 
 const help = `usage: embedops serve -f FILE.yaml [--data-dir ${defaultDataDir}]
@@ -43,15 +44,6 @@ async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 class LocalDataPlane {
@@ -199,7 +191,7 @@ export async function run(argv: string[]): Promise<void> {
   const { plan } = planned;
 
   const previous = readServeState(dataDir);
-  if (previous && previous.pid !== process.pid && processAlive(previous.pid)) {
+  if (previous && previous.pid !== process.pid && pidAlive(previous.pid)) {
     throw new UsageError(
       `another "embedops serve" (pid ${previous.pid}) is using ${dataDir}; stop it or pass another --data-dir`,
     );
@@ -214,7 +206,8 @@ export async function run(argv: string[]): Promise<void> {
     stopping = true;
     log.info("stopping");
     await plane.stop();
-    rmSync(serveStatePath(dataDir), { force: true });
+    // Only our own: a serve that failed to start must not hide a running one from ingest and query.
+    if (readServeState(dataDir)?.pid === process.pid) rmSync(serveStatePath(dataDir), { force: true });
     log.info("stopped");
     process.exit(code);
   };
@@ -256,7 +249,8 @@ export async function run(argv: string[]): Promise<void> {
       ].join("\n"),
     );
   } catch (err) {
-    log.error("serve failed to start", { err });
+    // A child's refusal already says what is wrong and how to fix it; its stack would only bury that.
+    log.error("serve failed to start", { err: err instanceof ChildStartError ? err.message : err });
     await stop(1);
   }
 }

@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../util/log.js";
 import { parentPidEnv } from "../util/parent-watch.js";
+import { exitReason, keepTail, worthRestarting } from "./child-exit.js";
 import {
   afterCrash,
   type CrashHistory,
@@ -34,6 +35,23 @@ export interface ChildEvents {
   onRestart?(name: string, url: string): void;
 }
 
+/** A child exited before it listened; `reason` is what it said on stderr, if anything. */
+export class ChildStartError extends Error {
+  override name = "ChildStartError";
+  constructor(
+    readonly child: string,
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly reason: string | undefined,
+    readonly logFile: string,
+  ) {
+    super(
+      `${child} exited before listening (code ${code}, signal ${signal})` +
+        `${reason === undefined ? "" : `: ${reason}`}; its log: ${logFile}`,
+    );
+  }
+}
+
 export class SupervisedChild {
   private proc: ChildProcess | undefined;
   private port: number;
@@ -41,6 +59,8 @@ export class SupervisedChild {
   private stopping = false;
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The current run's last stderr lines, to say why it exited. */
+  private stderrTail: string[] = [];
   private log: WriteStream;
   url = "";
   restarts = 0;
@@ -73,6 +93,7 @@ export class SupervisedChild {
       proc.stdin?.on("error", () => undefined);
       this.proc = proc;
       this.startedAt = Date.now();
+      this.stderrTail = [];
       let listening = false;
       const timer = setTimeout(() => {
         if (!listening) {
@@ -84,7 +105,10 @@ export class SupervisedChild {
           );
         }
       }, this.startTimeoutMs);
-      proc.stderr?.pipe(this.log, { end: false });
+      createInterface({ input: proc.stderr! }).on("line", (line) => {
+        this.log.write(`${line}\n`);
+        this.stderrTail = keepTail(this.stderrTail, line);
+      });
       const lines = createInterface({ input: proc.stdout! });
       lines.on("line", (line) => {
         this.log.write(`${line}\n`);
@@ -102,13 +126,13 @@ export class SupervisedChild {
         clearTimeout(timer);
         if (!listening) reject(err);
       });
-      proc.once("exit", (code, signal) => {
+      // "close", not "exit": it comes after the child's stdout and stderr are read to the end, so
+      // its last words are in stderrTail.
+      proc.once("close", (code, signal) => {
         clearTimeout(timer);
         if (!listening) {
           reject(
-            new Error(
-              `${this.spec.name} exited before listening (code ${code}, signal ${signal}); see ${this.spec.logFile}`,
-            ),
+            new ChildStartError(this.spec.name, code, signal, exitReason(this.stderrTail), this.spec.logFile),
           );
           return;
         }
@@ -125,6 +149,7 @@ export class SupervisedChild {
       child: this.spec.name,
       code,
       signal,
+      reason: exitReason(this.stderrTail),
       delayMs,
       logFile: this.spec.logFile,
     });
@@ -137,8 +162,20 @@ export class SupervisedChild {
           this.events.onRestart?.(this.spec.name, url);
         },
         (err: unknown) => {
+          if (err instanceof ChildStartError && !worthRestarting(err.code)) {
+            this.logger.error("child refused to start; not restarting it", {
+              child: this.spec.name,
+              code: err.code,
+              reason: err.reason,
+              logFile: this.spec.logFile,
+              hint: "fix what the reason says, then restart embedops serve",
+            });
+            return;
+          }
           this.logger.error("child restart failed", { child: this.spec.name, err });
-          if (!this.stopping) this.scheduleRestart(null, null);
+          if (this.stopping) return;
+          if (err instanceof ChildStartError) this.scheduleRestart(err.code, err.signal);
+          else this.scheduleRestart(null, null);
         },
       );
     }, delayMs);
