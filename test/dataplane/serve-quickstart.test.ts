@@ -1,56 +1,30 @@
 // The quickstart a newcomer runs: `embedops serve -f examples/quickstart.yaml`, then
 // `embedops ingest examples/docs.jsonl` and `embedops query "..."`, all as real processes.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { haveModel, MODEL_DIR, ROOT } from "./router-harness.js";
-
-const CLI = join(ROOT, "bin", "embedops.mjs");
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { haveModel, MODEL_DIR } from "./router-harness.js";
+import { cli, killServe, type ServeProcess, spawnServe, waitServeReady } from "./serve-process.js";
 
 describe("embedops serve on the quickstart", () => {
   let dataDir: string;
-  let serve: ChildProcess;
-  let output = "";
-  let exited: Promise<number | null>;
+  let serve: ServeProcess;
 
   beforeAll(async () => {
     if (!haveModel()) throw new Error(`no model in ${MODEL_DIR}: run "npm run setup:models" first`);
     dataDir = mkdtempSync(join(tmpdir(), "embedops-serve-"));
-    serve = spawn(process.execPath, [CLI, "serve", "-f", "examples/quickstart.yaml", "--data-dir", dataDir], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    exited = new Promise((resolve) => serve.once("exit", (code) => resolve(code)));
-    serve.stdout!.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    serve.stderr!.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    const deadline = Date.now() + 300_000;
-    while (!output.includes("is ready")) {
-      if (serve.exitCode !== null) throw new Error(`embedops serve exited ${serve.exitCode}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`embedops serve not ready after 300 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    serve = spawnServe({ dataDir });
+    await waitServeReady(serve);
   }, 330_000);
 
   afterAll(async () => {
-    if (serve && serve.exitCode === null) {
-      serve.kill("SIGKILL");
-      await exited;
-    }
+    if (serve) await killServe(serve);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("when serve is ready, then it prints the model's fingerprint and the index's router URL", () => {
+    const output = serve.output();
     expect(output).toMatch(/model\s+minilm\s+http:\/\/127\.0\.0\.1:\d+\s+fingerprint [0-9a-f]{12}/);
     expect(output).toMatch(
       /index\s+docs\s+http:\/\/127\.0\.0\.1:\d+\s+generation g-[0-9a-f]{12}, 2 shard\(s\)/,
@@ -96,8 +70,8 @@ describe("embedops serve on the quickstart", () => {
     const state = JSON.parse((await import("node:fs")).readFileSync(join(dataDir, "serve.json"), "utf8")) as {
       indexes: { docs: { router: string } };
     };
-    serve.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    serve.proc.kill("SIGTERM");
+    expect(await serve.exited).toBe(0);
     expect(existsSync(join(dataDir, "serve.json"))).toBe(false);
     await expect(fetch(`${state.indexes.docs.router}/healthz`)).rejects.toThrow();
   }, 60_000);

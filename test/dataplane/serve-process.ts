@@ -1,0 +1,105 @@
+// `embedops serve` as a real process, started the way a newcomer starts it, plus the other CLI
+// commands and a look at its children through /proc (Linux).
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { readServeState, type ServeState } from "../../src/local/serve-state.js";
+import { ROOT } from "./router-harness.js";
+
+export const CLI = join(ROOT, "bin", "embedops.mjs");
+
+/** Run an `embedops` command to completion from the repository root. */
+export function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface ServeProcess {
+  proc: ChildProcess;
+  dataDir: string;
+  /** What serve wrote so far: stdout (unless closed) and stderr. */
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export interface ServeOptions {
+  dataDir: string;
+  file?: string;
+  /** Destroy the reading end of serve's stdout at once, as when the script that started it exits. */
+  closeStdout?: boolean;
+}
+
+export function spawnServe(o: ServeOptions): ServeProcess {
+  const proc = spawn(
+    process.execPath,
+    [CLI, "serve", "-f", o.file ?? "examples/quickstart.yaml", "--data-dir", o.dataDir],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  const append = (d: Buffer) => {
+    output += d.toString();
+  };
+  if (o.closeStdout) proc.stdout!.destroy();
+  else proc.stdout!.on("data", append);
+  proc.stderr!.on("data", append);
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return { proc, dataDir: o.dataDir, output: () => output, exited };
+}
+
+/**
+ * Resolves with serve's state once it is ready: serve.json names its pid and (unless its stdout is
+ * closed) the "is ready" banner arrived. Throws if serve exits first or after `timeoutMs`.
+ */
+export async function waitServeReady(s: ServeProcess, timeoutMs = 300_000): Promise<ServeState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = readServeState(s.dataDir);
+    const bannerSeen = s.proc.stdout!.destroyed || s.output().includes("is ready");
+    if (state !== undefined && state.pid === s.proc.pid && bannerSeen) return state;
+    if (s.proc.exitCode !== null) throw new Error(`embedops serve exited ${s.proc.exitCode}:\n${s.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`embedops serve not ready after ${timeoutMs} ms:\n${s.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function killServe(s: ServeProcess): Promise<void> {
+  if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill("SIGKILL");
+  await s.exited;
+}
+
+/** "state ppid" of `pid` from /proc/<pid>/stat, or undefined once it is gone. */
+function stat(pid: number): { state: string; ppid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+  const [state, ppid] = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { state: state ?? "?", ppid: Number(ppid) };
+}
+
+/** The pids whose parent is `pid`. */
+export function childPids(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((candidate) => stat(candidate)?.ppid === pid);
+}
+
+/** Whether `pid` is a running process (a zombie waiting for its reaper is not). */
+export function pidRunning(pid: number): boolean {
+  const s = stat(pid);
+  return s !== undefined && s.state !== "Z";
+}
+
+/** The command line of `pid` as one string ("" once it is gone). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return "";
+  }
+}
