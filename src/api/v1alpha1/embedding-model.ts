@@ -37,7 +37,55 @@ export const EmbeddingModelSpec = z
       "prefixes) ties it to the indexes built with it.",
   );
 
-export const CanaryPhase = z.enum(["Progressing", "Paused", "Promoting", "Succeeded", "Failed"]);
+// The phases of src/rollout/state-machine.ts; README "Rollouts (pure core)" in controllers/ says
+// what each one means for traffic and replicas.
+export const CanaryPhase = z.enum([
+  "Initializing",
+  "Progressing",
+  "Paused",
+  "Promoting",
+  "Succeeded",
+  "Failed",
+]);
+
+export const VerdictResult = z.enum(["Pass", "Fail", "Inconclusive"]);
+
+const count = (description: string) => z.number().int().min(0).describe(description);
+const revisionField = (description: string) => z.string().min(1).max(64).describe(description);
+
+// Everything the rollout needs to resume lives here, so an operator (or serve) restart mid-rollout
+// continues at the same step.
+export const CanaryStatus = z.strictObject({
+  phase: CanaryPhase.describe("Where the canary is."),
+  reason: z
+    .string()
+    .max(64)
+    .optional()
+    .describe("CamelCase reason for the phase, e.g. NewGenerationRequired."),
+  message: z.string().max(1024).optional().describe("Why the canary is in this phase."),
+  revision: revisionField("Revision being rolled out (hash of what goes into an encoder pod)."),
+  stableRevision: revisionField("Revision that served when the rollout started."),
+  fingerprint: Fingerprint.optional().describe("Fingerprint of the canary encoder, from its /info."),
+  weight: z.number().int().min(0).max(100).describe("Percent of traffic on the canary."),
+  stepIndex: count("Index into stepWeights of the current step."),
+  failedChecks: count("Failed analysis checks in this rollout."),
+  inconclusiveChecks: count("Inconclusive checks in a row."),
+  probing: z.boolean().optional().describe("Probe traffic is sent to the canary."),
+  startedAt: Timestamp.describe("When the rollout of this revision started."),
+  lastCheckTime: Timestamp.optional().describe("When the last check ran, or the current step began."),
+  lastVerdict: z
+    .strictObject({
+      result: VerdictResult.describe("Pass, Fail or Inconclusive."),
+      message: z.string().max(1024).describe("Every failed check with its value and limit."),
+    })
+    .optional()
+    .describe("The last analysis verdict."),
+  lastCommand: z
+    .string()
+    .max(128)
+    .optional()
+    .describe("The last embedops.dev/rollout-command annotation acted on."),
+});
 
 export const ModelPhase = z.enum(["Pending", "Progressing", "Ready", "Degraded", "Failed"]);
 
@@ -51,18 +99,7 @@ export const EmbeddingModelStatus = z
     revision: z.string().max(64).optional().describe("Hash of the runtime spec the stable encoder runs."),
     replicas: z.number().int().min(0).optional().describe("Desired stable encoder pods."),
     readyReplicas: z.number().int().min(0).optional().describe("Ready stable encoder pods."),
-    canary: z
-      .strictObject({
-        fingerprint: Fingerprint.describe("Fingerprint of the canary encoder."),
-        revision: z.string().max(64).optional().describe("Hash of the runtime spec the canary runs."),
-        weight: z.number().int().min(0).max(100).describe("Percent of traffic on the canary."),
-        phase: CanaryPhase.describe("Where the canary is."),
-        failedChecks: z.number().int().min(0).describe("Failed analysis checks so far."),
-        lastCheckTime: Timestamp.optional().describe("When the last analysis check ran."),
-        message: z.string().max(1024).optional().describe("Why the canary is in this phase."),
-      })
-      .optional()
-      .describe("The rollout in progress, if any."),
+    canary: CanaryStatus.optional().describe("The rollout in progress, or the last one."),
   })
   .describe("Observed state, written by the operator.");
 
@@ -79,6 +116,7 @@ export const EmbeddingModel = cel(
 
 export type EmbeddingModelSpec = z.output<typeof EmbeddingModelSpec>;
 export type EmbeddingModelStatus = z.output<typeof EmbeddingModelStatus>;
+export type CanaryStatus = z.output<typeof CanaryStatus>;
 export type EmbeddingModel = z.output<typeof EmbeddingModel>;
 /** What a user may write: defaulted fields optional. */
 export type EmbeddingModelInput = z.input<typeof EmbeddingModel>;

@@ -26,6 +26,33 @@ export const StepWeights = cel(
   ],
 );
 
+const promQl = (what: string) =>
+  z.string().min(1).max(1024).optional().describe(`PromQL for ${what}; unset: the encoders' /metrics.`);
+
+// Per metric, so a team can take only what its mesh measures better (e.g. latency at the client)
+// from Prometheus and keep the rest from the encoders' own /metrics.
+export const PrometheusSlo = cel(
+  z
+    .strictObject({
+      url: z
+        .string()
+        .max(2048)
+        .regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL")
+        .describe("Base URL of the Prometheus HTTP API, e.g. http://prometheus.monitoring:9090."),
+      p99LatencyQuery: promQl("the canary's p99 latency in seconds"),
+      errorRateQuery: promQl("the canary's error ratio (0..1)"),
+      requestsQuery: promQl("the canary's requests in the interval"),
+    })
+    .describe("Read SLO metrics from Prometheus. Queries may use $revision, $interval, $namespace, $name."),
+  [
+    {
+      rule: "has(self.p99LatencyQuery) || has(self.errorRateQuery) || has(self.requestsQuery)",
+      message: "slo.prometheus needs at least one of p99LatencyQuery, errorRateQuery, requestsQuery",
+      check: (p) => [p.p99LatencyQuery, p.errorRateQuery, p.requestsQuery].some((q) => q !== undefined),
+    },
+  ],
+);
+
 export const Slo = z
   .strictObject({
     maxP99LatencyMs: z
@@ -48,9 +75,38 @@ export const Slo = z
       .max(1000000)
       .default(20)
       .describe("A check with fewer canary requests is inconclusive: it neither passes nor fails."),
+    maxLatencyIncreasePercent: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("A check fails when the canary's p99 is more than this percent above the stable's."),
+    prometheus: PrometheusSlo.optional(),
   })
   .prefault({})
   .describe("Service levels a canary must hold at every check.");
+
+// Low-traffic services would never reach minRequests: after an inconclusive check the operator (or
+// serve) sends these to the candidate, so a rollout concludes instead of stalling.
+export const ProbePolicy = z
+  .strictObject({
+    requests: z
+      .number()
+      .int()
+      .min(0)
+      .max(10000)
+      .default(30)
+      .describe("Synthetic requests per check once a check was inconclusive; 0: never probe."),
+    texts: z
+      .array(z.string().min(1).max(2048))
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("Probe inputs where no golden set applies; default: built-in sentences."),
+  })
+  .prefault({})
+  .describe("Probe traffic, so a canary with too few requests still concludes.");
 
 /** Fields shared by the rollout policies of EmbeddingModel and VectorIndex. */
 export const rolloutPolicyShape = {
@@ -69,7 +125,15 @@ export const rolloutPolicyShape = {
     .max(100)
     .default(1)
     .describe("Roll back once this many checks have failed."),
+  maxInconclusiveChecks: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(3)
+    .describe("Pause once this many checks in a row were inconclusive, probe traffic included."),
   slo: Slo,
+  probe: ProbePolicy,
 };
 
 export const ModelRolloutPolicy = z
@@ -77,5 +141,11 @@ export const ModelRolloutPolicy = z
   .prefault({})
   .describe("How a change that keeps the fingerprint (image, threads, batching) is canaried.");
 
+/** The shared part alone: what the rollout core (src/rollout) reads. */
+export const RolloutPolicy = z.strictObject(rolloutPolicyShape);
+
 export type Slo = z.output<typeof Slo>;
+export type PrometheusSlo = z.output<typeof PrometheusSlo>;
+export type ProbePolicy = z.output<typeof ProbePolicy>;
+export type RolloutPolicy = z.output<typeof RolloutPolicy>;
 export type ModelRolloutPolicy = z.output<typeof ModelRolloutPolicy>;

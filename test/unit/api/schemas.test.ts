@@ -36,7 +36,9 @@ describe("defaults", () => {
         analysisIntervalSeconds: 60,
         stepWeights: [10, 50],
         maxFailedChecks: 1,
+        maxInconclusiveChecks: 3,
         slo: { maxP99LatencyMs: 500, maxErrorRate: 0.01, minRequests: 20 },
+        probe: { requests: 30 },
       },
     });
   });
