@@ -5,6 +5,16 @@
 //   - one generation inline: { index, generation, fingerprint, dimension, metric, encoder, shards, ... }
 //   - a list: { index, generations: [{ name, weight, fingerprint, ... }], ... } — the shape a canary
 //     between generations will use. Only one generation is served today.
+//
+// A generation's encoder may run two revisions of the same model side by side (a traffic canary: new
+// image, threads, batching; the same fingerprint):
+//   encoder: { url, revision?, canary?: { url, revision, weight } }
+// `weight` (integer percent, 0-100) of the texts to embed — one decision per query or per ingest
+// request, whose whole batch goes to one revision — go to the canary by an exact deterministic split
+// (revision-split.ts), the rest to `url`. `revision` names the stable one in metrics (default
+// "stable"); the canary's must differ. `{ url }` alone is today's one-encoder config. Both revisions
+// must report the generation's fingerprint on /info, or the one that does not is not used; a failed
+// canary call is counted against the canary and retried once on stable (encoder-revisions.ts).
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 
@@ -20,6 +30,26 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8080" })
   .transform((u) => u.replace(/\/+$/, ""));
 
+/** A revision name as it appears in metric labels: the operator writes the runtime spec's hash. */
+const revisionName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of [A-Za-z0-9._-], e.g. the runtime spec's hash");
+
+/** The stable revision's metric label when the config names none. */
+export const DEFAULT_REVISION = "stable";
+
+const encoderSchema = z.strictObject({
+  url: httpUrl,
+  revision: revisionName.optional(),
+  canary: z
+    .strictObject({
+      url: httpUrl,
+      revision: revisionName,
+      weight: z.int("must be an integer percent").min(0).max(100),
+    })
+    .optional(),
+});
+
 const shardSchema = z.strictObject({
   name: z.string().min(1, "must not be empty"),
   replicas: z.array(httpUrl).min(1, "needs at least one replica URL"),
@@ -29,7 +59,7 @@ const generationFields = {
   fingerprint,
   dimension: z.int().min(1).max(65536),
   metric: z.enum(["cosine", "l2", "ip"]),
-  encoder: z.strictObject({ url: httpUrl }).nullable(),
+  encoder: encoderSchema.nullable(),
   shards: z.array(shardSchema).min(1, "needs at least one shard"),
 };
 
@@ -59,6 +89,7 @@ const inlineSchema = z.strictObject({ ...commonFields, generation: z.string().mi
 const listSchema = z.strictObject({ ...commonFields, generations: z.array(generationSchema).min(1) });
 
 export type Generation = z.infer<typeof generationSchema>;
+export type EncoderConfig = z.infer<typeof encoderSchema>;
 export type ShardConfig = z.infer<typeof shardSchema>;
 export type RouterConfig = Omit<z.infer<typeof listSchema>, "generations"> & {
   /** The generation served; the list shape keeps room for weighted canaries. */
@@ -117,6 +148,12 @@ export function parseRouterConfig(raw: unknown, source = "router config"): Route
     const { generation: name, fingerprint: fp, dimension, metric, encoder, shards } = value;
     generation = { name, weight: 100, fingerprint: fp, dimension, metric, encoder, shards };
     common = value;
+  }
+  const enc = generation.encoder;
+  if (enc?.canary && enc.canary.revision === (enc.revision ?? DEFAULT_REVISION)) {
+    throw new ConfigError(
+      `${source} is invalid: encoder.canary.revision "${enc.canary.revision}" is the stable revision's name too; the two must differ or their metrics merge`,
+    );
   }
   const names = new Set<string>();
   for (const shard of generation.shards) {

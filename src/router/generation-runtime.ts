@@ -3,9 +3,9 @@
 // A config reload builds a new runtime (carrying over what the old one learned) and swaps it in.
 
 import type { Logger } from "../util/log.js";
-import type { RouterConfig } from "./config.js";
+import { DEFAULT_REVISION, type RouterConfig } from "./config.js";
 import { EncoderClient } from "./encoder-client.js";
-import { EncoderGuard } from "./encoder-guard.js";
+import { EncoderRevisions } from "./encoder-revisions.js";
 import { type HttpClient, RequestFailed } from "./http-client.js";
 import type { RouterMetrics } from "./metrics.js";
 import { ShardReplicas } from "./replica-pool.js";
@@ -21,7 +21,7 @@ const MAX_PROBE_INTERVAL_MS = 1000;
 export class GenerationRuntime {
   readonly shards: ShardReplicas[];
   readonly shardClient: ShardClient;
-  readonly encoder: EncoderGuard;
+  readonly encoder: EncoderRevisions;
   readonly queryContext: ShardQueryContext;
   private timers: NodeJS.Timeout[] = [];
   private readonly probeTimeouts = new Map<string, number>();
@@ -43,10 +43,23 @@ export class GenerationRuntime {
         ),
     );
     this.shardClient = new ShardClient(http, gen.fingerprint);
-    this.encoder = new EncoderGuard(
-      gen.encoder ? new EncoderClient(http, gen.encoder.url, config.encoderApiKey) : null,
+    const enc = gen.encoder;
+    const canary = enc?.canary;
+    this.encoder = new EncoderRevisions(
+      {
+        client: enc ? new EncoderClient(http, enc.url, config.encoderApiKey) : null,
+        revision: enc?.revision ?? DEFAULT_REVISION,
+      },
+      canary
+        ? {
+            client: new EncoderClient(http, canary.url, config.encoderApiKey),
+            revision: canary.revision,
+            weight: canary.weight,
+          }
+        : undefined,
       gen,
       metrics,
+      previous?.encoder,
     );
     this.queryContext = {
       client: this.shardClient,
@@ -85,13 +98,14 @@ export class GenerationRuntime {
   }
 
   async checkEncoder(): Promise<void> {
-    const before = this.encoder.status.state;
-    const status = await this.encoder.check(Math.min(this.config.timeoutMs, 5000));
-    if (status.state !== before) {
+    const before = this.encoder.revisions().map((r) => r.status.state);
+    await this.encoder.check(Math.min(this.config.timeoutMs, 5000));
+    this.encoder.revisions().forEach(({ revision, status }, i) => {
+      if (status.state === before[i]) return;
       const fields = "message" in status ? { message: status.message } : {};
       const level = status.state === "ok" || status.state === "none" ? "info" : "warn";
-      this.log[level]("encoder check", { state: status.state, ...fields });
-    }
+      this.log[level]("encoder check", { revision, state: status.state, ...fields });
+    });
   }
 
   async probeReplicas(): Promise<void> {
@@ -132,6 +146,7 @@ export class GenerationRuntime {
   /** Why the router is not ready, or an empty list. */
   notReadyReasons(): string[] {
     const reasons: string[] = [];
+    // Only stable counts: a failing canary's share is served by stable, the router stays ready.
     const enc = this.encoder.status;
     if (enc.state !== "ok" && enc.state !== "none") reasons.push(enc.message);
     for (const s of this.shards) {

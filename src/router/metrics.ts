@@ -6,6 +6,28 @@ const latencyBuckets = [
   0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2, 5, 10,
 ];
 
+/**
+ * Encoder calls take milliseconds to a second; a canary's latency SLO is typically 300 or 500 ms,
+ * so the buckets have edges at both (and between them), which the doubling buckets above lack.
+ */
+export const encoderLatencyBuckets = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2, 5, 10,
+];
+
+/**
+ * Outcomes of one embedding call to one encoder revision. "mismatch" and "unavailable" are calls the
+ * router did not send because the revision's /info did not confirm the generation's fingerprint.
+ * Everything but "ok" and "client_error" (the input's fault) is the revision's error.
+ */
+export type EncoderOutcome =
+  | "ok"
+  | "error"
+  | "timeout"
+  | "busy"
+  | "client_error"
+  | "mismatch"
+  | "unavailable";
+
 export function createRouterMetrics(defaultMetrics = false) {
   const registry = new Registry();
   if (defaultMetrics) collectDefaultMetrics({ register: registry, prefix: "embedops_router_" });
@@ -34,9 +56,19 @@ export function createRouterMetrics(defaultMetrics = false) {
     }),
     encoderDuration: new Histogram({
       name: "embedops_router_encoder_request_duration_seconds",
-      help: "Duration of encoder embedding calls",
-      labelNames: ["kind"] as const,
-      buckets: latencyBuckets,
+      help:
+        "Duration of encoder embedding calls sent, by text kind, encoder revision and outcome (see " +
+        "embedops_router_encoder_calls_total, which also counts the calls a revision's /info check refused)",
+      labelNames: ["kind", "revision", "outcome"] as const,
+      buckets: encoderLatencyBuckets,
+      registers: [registry],
+    }),
+    encoderCalls: new Counter({
+      name: "embedops_router_encoder_calls_total",
+      help:
+        "Encoder embedding calls by revision, text kind and outcome (ok, error, timeout, busy, client_error; " +
+        "mismatch and unavailable: not sent, the revision's /info did not confirm the fingerprint)",
+      labelNames: ["revision", "kind", "outcome"] as const,
       registers: [registry],
     }),
     errors: new Counter({
@@ -64,8 +96,8 @@ export function createRouterMetrics(defaultMetrics = false) {
     }),
     encoderFingerprintMatch: new Gauge({
       name: "embedops_router_encoder_fingerprint_match",
-      help: "1 when the encoder's fingerprint equals the generation's; 0 on mismatch or when unknown",
-      labelNames: ["fingerprint"] as const,
+      help: "1 when the encoder revision's fingerprint equals the generation's; 0 on mismatch or when unknown",
+      labelNames: ["fingerprint", "revision"] as const,
       registers: [registry],
     }),
     configReloads: new Counter({

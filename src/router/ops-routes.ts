@@ -1,5 +1,6 @@
 // GET /v1/stats, /healthz, /readyz, /metrics.
 import type { RequestHandler } from "express";
+import type { RevisionStatus } from "./encoder-revisions.js";
 import type { RouterDeps } from "./router-deps.js";
 
 export function statsRoute(deps: RouterDeps): RequestHandler {
@@ -38,7 +39,14 @@ export function statsRoute(deps: RouterDeps): RequestHandler {
         };
       }),
     );
-    const enc = rt.encoder.status;
+    const [stable, canary] = rt.encoder.revisions();
+    const describe = (r: RevisionStatus) => ({
+      url: r.url,
+      revision: r.revision,
+      state: r.status.state,
+      ...(r.status.state === "ok" ? { fingerprint: r.status.info.fingerprint } : {}),
+      ...("message" in r.status ? { message: r.status.message } : {}),
+    });
     res.json({
       index: rt.config.index,
       generation: gen.name,
@@ -47,14 +55,13 @@ export function statsRoute(deps: RouterDeps): RequestHandler {
       metric: gen.metric,
       count: shards.reduce((n, s) => n + (s.count ?? 0), 0),
       complete: shards.every((s) => s.count !== null),
-      encoder: gen.encoder
-        ? {
-            url: gen.encoder.url,
-            state: enc.state,
-            ...(enc.state === "ok" ? { fingerprint: enc.info.fingerprint } : {}),
-            ...("message" in enc ? { message: enc.message } : {}),
-          }
-        : null,
+      encoder:
+        gen.encoder && stable
+          ? {
+              ...describe(stable),
+              ...(canary ? { canary: { ...describe(canary), weight: rt.encoder.weight } } : {}),
+            }
+          : null,
       shards,
     });
   };
