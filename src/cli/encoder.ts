@@ -1,6 +1,7 @@
 // `embedops encoder --model-dir DIR`: serve one ONNX sentence encoder over HTTP (OpenAI + TEI APIs).
 import { parseArgs } from "node:util";
 import { loadApiKeys } from "../encoder/auth.js";
+import { UNKNOWN_REVISION } from "../encoder/metrics.js";
 import { defaultSettings } from "../encoder/runtime.js";
 import { startEncoder } from "../encoder/server.js";
 import { onShutdown } from "../http/serve.js";
@@ -21,6 +22,8 @@ Every flag also reads EMBEDOPS_<FLAG> (e.g. EMBEDOPS_MODEL_DIR); a flag beats th
   --max-body-bytes N              request body limit (default ${defaultSettings.maxBodyBytes})
   --api-key-file FILE             bearer tokens, one per line; EMBEDOPS_API_KEYS takes a comma list.
                                   With keys set, every route but /healthz /readyz /metrics needs one.
+  --revision NAME                 the revision label on every metric, e.g. the pod's revision hash
+                                  (default "unknown"); a canary's metrics are told apart by it
   --host HOST                     bind address (default 127.0.0.1; 0.0.0.0 in a container)
   --port PORT                     port (default 8080; 0 picks a free one)
 `;
@@ -39,6 +42,7 @@ export async function run(argv: string[]): Promise<void> {
       "max-client-batch-size": { type: "string" },
       "max-body-bytes": { type: "string" },
       "api-key-file": { type: "string" },
+      revision: { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -56,6 +60,10 @@ export async function run(argv: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const revision = pick(v, "revision") ?? UNKNOWN_REVISION;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(revision)) {
+    throw new UsageError(`--revision: must be 1-64 characters of [A-Za-z0-9._-], got "${revision}"`);
+  }
   const log = createLogger({ role: "encoder" });
   const encoder = await startEncoder({
     modelDir,
@@ -63,6 +71,7 @@ export async function run(argv: string[]): Promise<void> {
     host,
     port,
     log,
+    revision,
     settings: {
       maxBatchTokens: pickInt(v, "max-batch-tokens", defaultSettings.maxBatchTokens, 1),
       maxBatchRequests: pickInt(v, "max-batch-requests", defaultSettings.maxBatchRequests, 1),

@@ -53,6 +53,8 @@ export interface StartEncoderOptions {
   log?: Logger;
   /** How long close() waits for in-flight requests before cutting connections; default 30 s. */
   drainTimeoutMs?: number;
+  /** The `revision` label on every metric (the operator passes the pod's revision). */
+  revision?: string;
 }
 
 export interface RunningEncoder {
@@ -67,7 +69,7 @@ export interface RunningEncoder {
 export async function startEncoder(options: StartEncoderOptions): Promise<RunningEncoder> {
   const log = options.log ?? createLogger({ role: "encoder" });
   const settings: EncoderSettings = { ...defaultSettings, ...options.settings };
-  const rt = new EncoderRuntime(settings, createEncoderMetrics());
+  const rt = new EncoderRuntime(settings, createEncoderMetrics({ revision: options.revision }));
   const app = createEncoderApp(rt, log);
   const server = createServer(app);
   // Node's 5 s keep-alive timeout would race clients reusing a connection after a long queue wait
