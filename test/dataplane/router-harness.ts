@@ -111,8 +111,17 @@ export async function eventually(
   throw new Error(`${what}: not reached within ${timeoutMs} ms`);
 }
 
-export function startEncoder(): Promise<Role> {
-  return startRole("encoder", ["encoder", "--model-dir", MODEL_DIR, "--host", "127.0.0.1", "--port", "0"]);
+export function startEncoder(extraArgs: string[] = [], name = "encoder"): Promise<Role> {
+  return startRole(name, [
+    "encoder",
+    "--model-dir",
+    MODEL_DIR,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    ...extraArgs,
+  ]);
 }
 
 export function startShard(
