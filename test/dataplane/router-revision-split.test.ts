@@ -150,8 +150,10 @@ describe("router split between two encoder revisions, with a fault injector in f
       },
       shards: [{ name: "s0", replicas: [shard.url] }],
       timeoutMs: 3000,
-      // The candidate's /info is re-read this often: a reset toxic is seen quickly, and so is its end.
-      checkIntervalMs: 200,
+      // The candidate's /info is re-read this often. Until the next check after the reset toxic
+      // arrives, candidate picks are real calls that get reset (outcome "error"); after it, they are
+      // not sent ("unavailable"). Both count against the candidate; how many of each is timing.
+      checkIntervalMs: 1000,
     });
     router = await startRouterProcess(configPath);
     await waitReady(router.url);

@@ -22,7 +22,7 @@ interface FakeEncoder {
   calls: number;
   infoFingerprint: string;
   /** What /v1/embeddings answers: a status, or a vector of another model. */
-  mode: "ok" | "500" | "429" | "other-model";
+  mode: "ok" | "500" | "429" | "reset" | "other-model";
   server: Server;
 }
 
@@ -40,6 +40,10 @@ async function fakeEncoder(value: number): Promise<FakeEncoder> {
         return;
       }
       fake.calls++;
+      if (fake.mode === "reset") {
+        req.socket.resetAndDestroy();
+        return;
+      }
       if (fake.mode === "500" || fake.mode === "429") {
         res.statusCode = Number(fake.mode);
         res.end(JSON.stringify({ error: { message: `fake ${fake.mode}` } }));
@@ -154,6 +158,7 @@ describe("EncoderRevisions", () => {
   it.each([
     { mode: "500" as const, outcome: "error" },
     { mode: "429" as const, outcome: "busy" },
+    { mode: "reset" as const, outcome: "error" },
   ])(
     "when the canary answers $mode, then each failure is counted against it as $outcome and stable answers the request",
     async ({ mode, outcome }) => {
@@ -161,7 +166,9 @@ describe("EncoderRevisions", () => {
       const { metrics, revisions } = await make(10);
       const got = await queries(revisions, 100);
       expect(got.every((v) => v === 1)).toBe(true);
-      expect(canary.calls).toBe(10);
+      // A reset on a pooled socket is retried once on a fresh one (http-client.ts): still one call.
+      if (mode === "reset") expect(canary.calls).toBeGreaterThanOrEqual(10);
+      else expect(canary.calls).toBe(10);
       expect(stable.calls).toBe(100);
       expect(await calls(metrics)).toEqual({ "r1/ok": 100, [`r2/${outcome}`]: 10 });
       // The latency histogram holds the failed calls too, under their outcome.
