@@ -17,8 +17,13 @@ type Labels = Readonly<Record<string, string>>;
 
 /** Which histogram measures a revision's requests, which series count, and which are errors. */
 export interface RequestMetric {
-  /** Histogram name without the _bucket suffix. */
+  /** Histogram name without the _bucket suffix: the p99, and the counts unless `counter` is set. */
   readonly histogram: string;
+  /**
+   * A counter (full sample name) to take requests and errors from instead of the histogram, for
+   * calls the histogram never sees (the router counts encoder calls it refused without sending them).
+   */
+  readonly counter?: string;
   readonly include: (labels: Labels) => boolean;
   readonly isError: (labels: Labels) => boolean;
 }
@@ -35,12 +40,40 @@ export const isServerError = (labels: Labels): boolean => {
   return status >= 500 || status === 429;
 };
 
-/** src/encoder/metrics.ts: embedops_encoder_request_duration_seconds{route,status}. */
-export const ENCODER_REQUESTS: RequestMetric = {
-  histogram: "embedops_encoder_request_duration_seconds",
-  include: (labels) => ENCODER_ROUTES.has(labels["route"] ?? ""),
-  isError: isServerError,
-};
+/**
+ * src/encoder/metrics.ts: embedops_encoder_request_duration_seconds{route,status,revision}, scraped
+ * from the encoder pods themselves. With `revision`, only that revision's series count (for shells
+ * that scrape stable and candidate pods together); without, every series does.
+ */
+export function encoderRequests(revision?: string): RequestMetric {
+  return {
+    histogram: "embedops_encoder_request_duration_seconds",
+    include: (labels) =>
+      ENCODER_ROUTES.has(labels["route"] ?? "") &&
+      (revision === undefined || labels["revision"] === revision),
+    isError: isServerError,
+  };
+}
+
+export const ENCODER_REQUESTS: RequestMetric = encoderRequests();
+
+/** Router encoder-call outcomes that are the input's fault or success; every other one is the revision's error. */
+const NOT_REVISION_ERRORS: ReadonlySet<string> = new Set(["ok", "client_error"]);
+
+/**
+ * src/router/metrics.ts: the router's calls to one encoder revision, as the router saw them
+ * (embedops_router_encoder_calls_total{revision,kind,outcome} for counts, including calls refused
+ * because the revision's /info did not confirm the fingerprint; the duration histogram for p99).
+ * Closer to what clients feel than the encoder's own /metrics: it includes the network and queueing.
+ */
+export function routerEncoderCalls(revision: string): RequestMetric {
+  return {
+    histogram: "embedops_router_encoder_request_duration_seconds",
+    counter: "embedops_router_encoder_calls_total",
+    include: (labels) => labels["revision"] === revision,
+    isError: (labels) => !NOT_REVISION_ERRORS.has(labels["outcome"] ?? ""),
+  };
+}
 
 /**
  * src/router/metrics.ts: queries answered with one generation's fingerprint
@@ -101,6 +134,31 @@ export function requestWindow(
     if (metric.isError(s.labels)) errors += n;
     deltas.push(delta);
   }
-  const p99Seconds = requests > 0 ? histogramQuantile(0.99, sumHistograms(deltas)) : undefined;
+  if (metric.counter !== undefined) {
+    ({ requests, errors } = counterWindow(before, after, metric, metric.counter));
+  }
+  const observed = deltas.reduce((n, d) => n + histogramCount(d), 0);
+  const p99Seconds = observed > 0 ? histogramQuantile(0.99, sumHistograms(deltas)) : undefined;
   return { requests, errors, ...(p99Seconds !== undefined ? { p99Ms: p99Seconds * 1000 } : {}) };
+}
+
+/** Requests and errors from a counter's per-series increases (a counter that went down restarted). */
+function counterWindow(
+  before: readonly Sample[] | undefined,
+  after: readonly Sample[],
+  metric: RequestMetric,
+  counter: string,
+): { requests: number; errors: number } {
+  const matching = (samples: readonly Sample[]) =>
+    samples.filter((s) => s.name === counter && metric.include(s.labels));
+  const then = new Map(matching(before ?? []).map((s) => [seriesKey(s), s.value]));
+  let requests = 0;
+  let errors = 0;
+  for (const s of matching(after)) {
+    const previous = then.get(seriesKey(s));
+    const n = previous === undefined || s.value < previous ? s.value : s.value - previous;
+    requests += n;
+    if (metric.isError(s.labels)) errors += n;
+  }
+  return { requests, errors };
 }

@@ -42,7 +42,7 @@ describe("histogramQuantile (as PromQL's histogram_quantile)", () => {
       h([0.1, 60], [0.2, 50], [INF, 100]),
       0.1 * (50 / 60),
     ],
-  ])("when %s, then q=%s gives %s", (_when, q, buckets, expected) => {
+  ])("when %s (q=%s)", (_when, q, buckets, expected) => {
     const got = histogramQuantile(q, buckets);
     if (expected === undefined) expect(got).toBeUndefined();
     else expect(got).toBeCloseTo(expected, 10);

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { createEncoderMetrics } from "../../../src/encoder/metrics.js";
 import {
   ENCODER_REQUESTS,
+  encoderRequests,
   requestWindow,
+  routerEncoderCalls,
   routerQueries,
   withLabels,
 } from "../../../src/rollout/metrics-window.js";
@@ -10,8 +12,8 @@ import { parsePrometheusText, type Sample } from "../../../src/rollout/prometheu
 import { createRouterMetrics } from "../../../src/router/metrics.js";
 
 /** A real encoder registry (src/encoder/metrics.ts), scraped as the shell would. */
-function encoder() {
-  const m = createEncoderMetrics();
+function encoder(revision?: string) {
+  const m = createEncoderMetrics(revision ? { revision } : {});
   return {
     observe: (route: string, status: number, seconds: number, times = 1) => {
       for (let i = 0; i < times; i++) m.requestDuration.observe({ route, status: String(status) }, seconds);
@@ -35,9 +37,9 @@ describe("requestWindow over a real encoder's /metrics", () => {
     const window = requestWindow(before, await e.scrape());
     expect(window.requests).toBe(104);
     expect(window.errors).toBe(5);
-    // 104 × 0.99 = 102.96th observation: among the five 0.1 s ones, in the (0.064, 0.128] bucket.
-    expect(window.p99Ms).toBeGreaterThan(64);
-    expect(window.p99Ms).toBeLessThanOrEqual(128);
+    // 104 × 0.99 = 102.96th observation: among the five 0.1 s ones, in the bucket that ends at 100 ms.
+    expect(window.p99Ms).toBeGreaterThan(50);
+    expect(window.p99Ms).toBeLessThanOrEqual(100);
   });
 
   it("when nothing was served, then the window is empty and has no p99", async () => {
@@ -77,6 +79,48 @@ describe("requestWindow over a real encoder's /metrics", () => {
     const e = encoder();
     e.observe("/v1/embeddings", 200, 0.01, 7);
     expect(requestWindow(undefined, await e.scrape()).requests).toBe(7);
+  });
+});
+
+describe("requestWindow by revision", () => {
+  it("when stable and candidate pods are scraped together, then each revision's window is its own", async () => {
+    const stable = encoder("0badc0ffee");
+    const candidate = encoder("5f3a9c0d12");
+    stable.observe("/v1/embeddings", 200, 0.01, 90);
+    candidate.observe("/v1/embeddings", 500, 0.01, 10);
+    const all = [
+      ...withLabels(await stable.scrape(), { pod: "s" }),
+      ...withLabels(await candidate.scrape(), { pod: "c" }),
+    ];
+    expect(requestWindow(undefined, all, encoderRequests("5f3a9c0d12"))).toMatchObject({
+      requests: 10,
+      errors: 10,
+    });
+    expect(requestWindow(undefined, all, encoderRequests("0badc0ffee"))).toMatchObject({
+      requests: 90,
+      errors: 0,
+    });
+  });
+
+  it("when the router's calls to a revision are read, then refused calls count as errors and client errors do not", async () => {
+    const m = createRouterMetrics();
+    const before = parsePrometheusText(await m.registry.metrics());
+    const call = (revision: string, outcome: string, seconds?: number) => {
+      m.encoderCalls.inc({ revision, kind: "query", outcome });
+      if (seconds !== undefined) m.encoderDuration.observe({ revision, kind: "query", outcome }, seconds);
+    };
+    for (let i = 0; i < 30; i++) call("cand", "ok", 0.02);
+    call("cand", "timeout", 2);
+    call("cand", "client_error", 0.001);
+    call("cand", "mismatch"); // not sent: only in the counter
+    for (let i = 0; i < 50; i++) call("stable", "ok", 0.01);
+    const window = requestWindow(
+      before,
+      parsePrometheusText(await m.registry.metrics()),
+      routerEncoderCalls("cand"),
+    );
+    expect(window).toMatchObject({ requests: 33, errors: 2 });
+    expect(window.p99Ms).toBeGreaterThan(100);
   });
 });
 
