@@ -7,16 +7,34 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
+  watch,
   writeFileSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatResourceError, parseResources } from "../api/v1alpha1/index.js";
 import { generationName } from "../core/generation.js";
 import { ChildStartError, SupervisedChild } from "../local/child-process.js";
 import { getJson, waitReady } from "../local/http-wait.js";
-import { type LocalIndex, type LocalModel, planLocal, routerConfig, shardDataDir } from "../local/plan.js";
+import {
+  type EncoderRouting,
+  type LocalIndex,
+  type LocalModel,
+  type LocalPlan,
+  planLocal,
+  routerConfig,
+  shardDataDir,
+} from "../local/plan.js";
+import {
+  type EncoderHandle,
+  initialRolloutFile,
+  RolloutDriver,
+  readRolloutFile,
+  rolloutCommandPath,
+  writeRolloutFile,
+} from "../local/rollout-driver.js";
 import {
   defaultDataDir,
   readServeState,
@@ -24,6 +42,7 @@ import {
   serveStatePath,
   writeServeState,
 } from "../local/serve-state.js";
+import { parsePrometheusText } from "../rollout/prometheus-text.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { pidAlive } from "../util/pid-alive.js";
 import { pickString, UsageError } from "./options.js";
@@ -32,7 +51,15 @@ const help = `usage: embedops serve -f FILE.yaml [--data-dir ${defaultDataDir}]
 
 Runs the EmbeddingModels and VectorIndexes in FILE on this machine: an encoder per model, the
 shards (shards × replicas) and a router per index, as child processes on 127.0.0.1. Data and logs
-stay in --data-dir. Ctrl-C (SIGINT) or SIGTERM stops everything.`;
+stay in --data-dir. Ctrl-C (SIGINT) or SIGTERM stops everything.
+
+FILE is reloaded when it changes (and on SIGHUP); an invalid file is reported and ignored. A changed
+EmbeddingModel runtime (threads, batching limits) is rolled out as a canary beside the stable
+encoder, checked against spec.rollout.slo, and promoted or rolled back: see "embedops rollout".`;
+
+/** Test-only hooks (dataplane tests put a Toxiproxy between the router and a candidate encoder). */
+const TEST_CANARY_PORT_ENV = "EMBEDOPS_TEST_CANARY_PORT";
+const TEST_CANARY_ROUTED_URL_ENV = "EMBEDOPS_TEST_CANARY_ROUTED_URL";
 
 interface EncoderInfo {
   fingerprint: string;
@@ -53,16 +80,56 @@ class LocalDataPlane {
     private readonly log: Logger,
   ) {}
 
-  private child(name: string, args: string[]): SupervisedChild {
+  private child(name: string, args: string[], port?: number): SupervisedChild {
     const c = new SupervisedChild(
-      { name, args, logFile: join(this.dataDir, "logs", `${name}.log`) },
+      { name, args, logFile: join(this.dataDir, "logs", `${name}.log`), ...(port ? { port } : {}) },
       this.log,
     );
     this.children.push(c);
     return c;
   }
 
-  async startEncoder(m: LocalModel): Promise<{ url: string; info: EncoderInfo }> {
+  /** Stops one child and forgets it. */
+  async stopChild(name: string): Promise<void> {
+    const i = this.children.findIndex((c) => c.spec.name === name);
+    if (i < 0) return;
+    const [c] = this.children.splice(i, 1);
+    await c?.stop();
+  }
+
+  /**
+   * One encoder revision of a model: `--revision` labels its metrics, so the router's and its own
+   * series tell stable and candidate apart. The log file is per revision.
+   */
+  async startEncoderRevision(
+    m: LocalModel,
+    revision: string,
+    args: readonly string[],
+    role: "stable" | "candidate",
+  ): Promise<EncoderHandle> {
+    const port = role === "candidate" ? Number(process.env[TEST_CANARY_PORT_ENV] ?? 0) : 0;
+    const name = encoderChildName(m.name, revision);
+    const url = await this.child(
+      name,
+      ["encoder", "--model-dir", m.modelDir, ...args, "--revision", revision],
+      port,
+    ).start();
+    await waitReady(url, `encoder ${revision} of EmbeddingModel "${m.name}"`);
+    const routed = role === "candidate" ? process.env[TEST_CANARY_ROUTED_URL_ENV] : undefined;
+    return { revision, url, routedUrl: routed ?? url };
+  }
+
+  async checkModel(m: LocalModel, url: string): Promise<EncoderInfo> {
+    const info = await getJson<EncoderInfo>(`${url}/info`, `encoder for EmbeddingModel "${m.name}"`);
+    if (info.dimension !== m.dimension) {
+      throw new Error(
+        `EmbeddingModel "${m.name}": spec.dimension is ${m.dimension} but the model in ${m.modelDir} produces ${info.dimension}-d vectors`,
+      );
+    }
+    return info;
+  }
+
+  async verifyModelFiles(m: LocalModel): Promise<void> {
     if (!existsSync(join(m.modelDir, "model.onnx"))) {
       throw new Error(
         `EmbeddingModel "${m.name}": no model.onnx in ${m.modelDir}; run "npm run setup:models" to fetch the bundled models`,
@@ -76,26 +143,12 @@ class LocalDataPlane {
         );
       }
     }
-    const url = await this.child(`encoder-${m.name}`, [
-      "encoder",
-      "--model-dir",
-      m.modelDir,
-      ...m.encoderArgs,
-    ]).start();
-    await waitReady(url, `encoder for EmbeddingModel "${m.name}"`);
-    const info = await getJson<EncoderInfo>(`${url}/info`, `encoder for EmbeddingModel "${m.name}"`);
-    if (info.dimension !== m.dimension) {
-      throw new Error(
-        `EmbeddingModel "${m.name}": spec.dimension is ${m.dimension} but the model in ${m.modelDir} produces ${info.dimension}-d vectors`,
-      );
-    }
-    return { url, info };
   }
 
   async startIndex(
     index: LocalIndex,
-    encoder: { url: string; info: EncoderInfo },
-  ): Promise<{ router: string; shards: string[][]; generation: string }> {
+    encoder: { routing: EncoderRouting; info: EncoderInfo },
+  ): Promise<{ router: string; shards: string[][]; generation: string; configPath: string }> {
     const generation = generationName(encoder.info.fingerprint);
     this.warnAboutOtherGenerations(index.name, generation);
     const shardUrls = await Promise.all(
@@ -121,11 +174,11 @@ class LocalDataPlane {
       ),
     );
     const configPath = join(this.dataDir, "indexes", index.name, "router.json");
-    const config = routerConfig(index, generation, encoder.info.fingerprint, encoder.url, shardUrls);
-    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    const config = routerConfig(index, generation, encoder.info.fingerprint, encoder.routing, shardUrls);
+    writeRouterConfig(configPath, config);
     const router = await this.child(`${index.name}-router`, ["router", "--config", configPath]).start();
     await waitReady(router, `router of VectorIndex "${index.name}"`);
-    return { router, shards: shardUrls, generation };
+    return { router, shards: shardUrls, generation, configPath };
   }
 
   // Data built with another model stays on disk untouched, but it is not served: say so, so nobody
@@ -148,9 +201,18 @@ class LocalDataPlane {
     // Routers first (stop taking requests), then shards (they checkpoint), then encoders.
     const order = (c: SupervisedChild) =>
       c.spec.name.endsWith("-router") ? 0 : c.spec.name.startsWith("encoder-") ? 2 : 1;
+    // ^ encoders are stopped last, after the rollout drivers stopped ticking (see run()).
     for (const rank of [0, 1, 2])
       await Promise.all(this.children.filter((c) => order(c) === rank).map((c) => c.stop()));
   }
+}
+
+const encoderChildName = (model: string, revision: string) => `encoder-${model}-${revision}`;
+
+/** Written whole and renamed, so the router's reload never reads half a file. */
+function writeRouterConfig(path: string, config: Record<string, unknown>): void {
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
 }
 
 function readdirNames(dir: string): string[] {
@@ -178,17 +240,9 @@ export async function run(argv: string[]): Promise<void> {
   const dataDir = resolve(pickString(values, "data-dir", defaultDataDir));
   const log = createLogger({ component: "serve" });
 
-  const parsed = parseResources(readFileSync(file, "utf8"), { allowOtherKinds: true });
-  if (!parsed.ok)
-    throw new UsageError(
-      `${values.file} is not valid:\n${parsed.errors.map((e) => `  ${formatResourceError(e)}`).join("\n")}`,
-    );
-  const planned = planLocal(parsed.value.resources, process.cwd());
-  if (!planned.ok)
-    throw new UsageError(
-      `${values.file} cannot be served:\n${planned.errors.map((e) => `  ${e}`).join("\n")}`,
-    );
-  const { plan } = planned;
+  const loaded = loadPlan(file);
+  if (!loaded.ok) throw new UsageError(`${values.file} ${loaded.error}`);
+  const { plan } = loaded;
 
   const previous = readServeState(dataDir);
   if (previous && previous.pid !== process.pid && pidAlive(previous.pid)) {
@@ -200,11 +254,16 @@ export async function run(argv: string[]): Promise<void> {
   for (const i of plan.indexes) mkdirSync(join(dataDir, "indexes", i.name), { recursive: true });
 
   const plane = new LocalDataPlane(dataDir, log);
+  const drivers = new Map<string, RolloutDriver>();
   let stopping = false;
+  let unwatch: (() => void) | undefined;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log.info("stopping");
+    unwatch?.();
+    // Drivers first: no rollout step may start or stop an encoder while the data plane goes down.
+    await Promise.all([...drivers.values()].map((d) => d.stop()));
     await plane.stop();
     // Only our own: a serve that failed to start must not hide a running one from ingest and query.
     if (readServeState(dataDir)?.pid === process.pid) rmSync(serveStatePath(dataDir), { force: true });
@@ -216,16 +275,89 @@ export async function run(argv: string[]): Promise<void> {
 
   try {
     const state: ServeState = { pid: process.pid, file, models: {}, indexes: {} };
-    const encoders = new Map<string, { url: string; info: EncoderInfo }>();
+    const infos = new Map<string, EncoderInfo>();
+    // Router configs per index, rewritten with a new encoder split by the model's rollout driver.
+    const routed = new Map<string, { model: string; path: string; config: Record<string, unknown> }>();
+    const human = (line: string) => process.stdout.write(`${line}\n`);
     for (const m of plan.models) {
-      const enc = await plane.startEncoder(m);
-      encoders.set(m.name, enc);
-      state.models[m.name] = { url: enc.url, fingerprint: enc.info.fingerprint };
+      await plane.verifyModelFiles(m);
+      const persisted = readRolloutFile(dataDir, m.name);
+      const file0 = persisted ?? initialRolloutFile(m.name, m.revision, m.encoderArgs);
+      const driver = new RolloutDriver(
+        m.name,
+        specOf(m),
+        file0,
+        {
+          now: () => Date.now(),
+          startEncoder: (revision, args, role) => plane.startEncoderRevision(m, revision, args, role),
+          stopEncoder: (h) => plane.stopChild(encoderChildName(m.name, h.revision)),
+          fingerprint: async (url) => {
+            try {
+              return (await getJson<EncoderInfo>(`${url}/info`, "encoder")).fingerprint;
+            } catch {
+              return undefined;
+            }
+          },
+          scrape: async (url) => {
+            try {
+              const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+              return res.ok ? parsePrometheusText(await res.text()) : undefined;
+            } catch {
+              return undefined;
+            }
+          },
+          routers: () =>
+            Object.values(state.indexes)
+              .filter((i) => i.model === m.name)
+              .map((i) => i.router),
+          route: async (encoder) => {
+            for (const r of routed.values()) {
+              if (r.model !== m.name) continue;
+              r.config = { ...r.config, encoder };
+              writeRouterConfig(r.path, r.config);
+            }
+            const stable = state.models[m.name];
+            if (stable && stable.url !== encoder.url) {
+              state.models[m.name] = { ...stable, url: encoder.url };
+              writeServeState(dataDir, state);
+            }
+          },
+          probe: async (url, texts) => {
+            await fetch(`${url}/v1/embeddings`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ input: texts }),
+              signal: AbortSignal.timeout(10_000),
+            });
+          },
+          readCommand: () => {
+            const path = rolloutCommandPath(dataDir, m.name);
+            return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+          },
+          save: (f) => writeRolloutFile(dataDir, f),
+          say: human,
+        },
+        log.child({ model: m.name }),
+      );
+      drivers.set(m.name, driver);
+      const stable = await driver.startStable();
+      const info = await plane.checkModel(m, stable.url);
+      infos.set(m.name, info);
+      writeRolloutFile(dataDir, driver.state);
+      state.models[m.name] = { url: stable.url, fingerprint: info.fingerprint };
     }
     const lines: string[] = [];
     for (const i of plan.indexes) {
-      const enc = encoders.get(i.model)!;
-      const started = await plane.startIndex(i, enc);
+      const driver = drivers.get(i.model)!;
+      const stable = driver.stable!;
+      const info = infos.get(i.model)!;
+      const routing = { url: stable.routedUrl, revision: stable.revision };
+      const started = await plane.startIndex(i, { routing, info });
+      routed.set(i.name, {
+        model: i.model,
+        path: started.configPath,
+        config: routerConfig(i, started.generation, info.fingerprint, routing, started.shards),
+      });
       state.indexes[i.name] = { router: started.router, model: i.model, shards: started.shards };
       lines.push(
         `  index  ${i.name.padEnd(12)} ${started.router}  generation ${started.generation}, ${i.shards.length} shard(s) × ${i.replicas} replica(s), ${i.metric}`,
@@ -233,7 +365,8 @@ export async function run(argv: string[]): Promise<void> {
     }
     writeServeState(dataDir, state);
     const modelLines = Object.entries(state.models).map(
-      ([name, m]) => `  model  ${name.padEnd(12)} ${m.url}  fingerprint ${m.fingerprint.slice(0, 12)}`,
+      ([name, m]) =>
+        `  model  ${name.padEnd(12)} ${m.url}  fingerprint ${m.fingerprint.slice(0, 12)}, revision ${drivers.get(name)?.state.stableRevision}`,
     );
     process.stdout.write(
       [
@@ -244,13 +377,107 @@ export async function run(argv: string[]): Promise<void> {
         "",
         "  try:   npx embedops ingest examples/docs.jsonl",
         '         npx embedops query "how do plants make food from sunlight"',
-        `  logs:  ${join(dataDir, "logs")}/   stop: Ctrl-C`,
+        `  logs:  ${join(dataDir, "logs")}/   stop: Ctrl-C   reload: edit ${values.file} (or SIGHUP)`,
         "",
       ].join("\n"),
     );
+    for (const d of drivers.values()) d.start();
+
+    let served = plan;
+    const reload = (why: string) => {
+      if (stopping) return;
+      const next = loadPlan(file);
+      if (!next.ok) {
+        log.error("reload: the file is not valid; still serving the previous one", {
+          file,
+          why,
+          error: `${values.file} ${next.error}`,
+        });
+        human(`embedops serve: ${values.file} ${next.error}\n  (still serving the previous version)`);
+        return;
+      }
+      const unapplied = unappliedChanges(served, next.plan);
+      if (unapplied.length > 0) {
+        log.warn("reload: some changes need a restart of embedops serve", { file, changes: unapplied });
+      }
+      for (const m of next.plan.models) drivers.get(m.name)?.update(specOf(m));
+      log.info("reloaded", {
+        file,
+        why,
+        models: next.plan.models.map((m) => ({ name: m.name, revision: m.revision })),
+      });
+      served = next.plan;
+    };
+    unwatch = watchFile(file, () => reload("file changed"));
+    process.on("SIGHUP", () => reload("SIGHUP"));
   } catch (err) {
     // A child's refusal already says what is wrong and how to fix it; its stack would only bury that.
     log.error("serve failed to start", { err: err instanceof ChildStartError ? err.message : err });
     await stop(1);
   }
+}
+
+type Loaded = { ok: true; plan: LocalPlan } | { ok: false; error: string };
+
+/** Parses and plans FILE; `error` starts with "is not valid:" or "cannot be served:". */
+function loadPlan(file: string): Loaded {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    return { ok: false, error: `cannot be read: ${(err as Error).message}` };
+  }
+  const parsed = parseResources(text, { allowOtherKinds: true });
+  if (!parsed.ok)
+    return {
+      ok: false,
+      error: `is not valid:\n${parsed.errors.map((e) => `  ${formatResourceError(e)}`).join("\n")}`,
+    };
+  const planned = planLocal(parsed.value.resources, process.cwd());
+  if (!planned.ok)
+    return { ok: false, error: `cannot be served:\n${planned.errors.map((e) => `  ${e}`).join("\n")}` };
+  return { ok: true, plan: planned.plan };
+}
+
+const specOf = (m: LocalModel) => ({
+  revision: m.revision,
+  args: m.encoderArgs,
+  policy: m.rollout,
+  replicas: 1,
+});
+
+/** What a reload does not apply live (only EmbeddingModel revisions and rollout policies are). */
+export function unappliedChanges(before: LocalPlan, after: LocalPlan): string[] {
+  const out: string[] = [];
+  const names = (xs: readonly { name: string }[]) =>
+    xs
+      .map((x) => x.name)
+      .sort()
+      .join(",");
+  if (names(before.models) !== names(after.models)) out.push("EmbeddingModels added or removed");
+  for (const m of after.models) {
+    const old = before.models.find((o) => o.name === m.name);
+    if (old && (old.modelDir !== m.modelDir || old.dimension !== m.dimension))
+      out.push(`EmbeddingModel "${m.name}": source or dimension (a new index generation)`);
+  }
+  if (JSON.stringify(before.indexes) !== JSON.stringify(after.indexes)) out.push("VectorIndex changes");
+  return out;
+}
+
+/**
+ * Calls `onChange` once the file settled after a change. Watches the directory, not the file: editors
+ * save by writing a new file and renaming it over the old one, which a watch on the file loses.
+ */
+function watchFile(file: string, onChange: () => void, debounceMs = 300): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const name = basename(file);
+  const watcher = watch(dirname(file), (_event, changed) => {
+    if (changed !== null && changed !== name) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(onChange, debounceMs);
+  });
+  return () => {
+    if (timer) clearTimeout(timer);
+    watcher.close();
+  };
 }

@@ -2,9 +2,21 @@
 // src/cli/serve.ts starts what this plan says, in order: encoders, then (once each encoder reported
 // its fingerprint) shards, then routers.
 import { isAbsolute, join, resolve } from "node:path";
-import type { EmbeddingModel, EmbedopsResource, VectorIndex } from "../api/v1alpha1/index.js";
+import type {
+  EmbeddingModel,
+  EmbedopsResource,
+  ModelRolloutPolicy,
+  VectorIndex,
+} from "../api/v1alpha1/index.js";
 import { shardNames } from "../core/generation.js";
 import { encoderRuntimeArgs, hnswArgs } from "../core/role-args.js";
+import { encoderRevision, revisionInputOf } from "../rollout/revision.js";
+
+/**
+ * The "image" in a local revision: serve runs encoders from its own code, so the image is no part
+ * of what changes locally, and a constant keeps revisions stable across embedops upgrades.
+ */
+export const LOCAL_IMAGE = "embedops-serve";
 
 export interface LocalModel {
   name: string;
@@ -13,6 +25,9 @@ export interface LocalModel {
   sha256?: string;
   dimension: number;
   encoderArgs: string[];
+  /** encoderRevision(revisionInputOf(spec, LOCAL_IMAGE)): a change starts a canary. */
+  revision: string;
+  rollout: ModelRolloutPolicy;
 }
 
 export interface LocalIndex {
@@ -56,6 +71,8 @@ export function planLocal(resources: readonly EmbedopsResource[], cwd: string): 
       ...(source.sha256 ? { sha256: source.sha256 } : {}),
       dimension: m.spec.dimension,
       encoderArgs: encoderRuntimeArgs(runtime),
+      revision: encoderRevision(revisionInputOf(m.spec, LOCAL_IMAGE)),
+      rollout: m.spec.rollout,
     });
   }
 
@@ -108,12 +125,19 @@ export function shardDataDir(
   return join(dataDir, "indexes", index, generation, shard, `replica-${replica}`);
 }
 
+/** The router's `encoder` entry: stable, and during a rollout the canary with its weight. */
+export interface EncoderRouting {
+  url: string;
+  revision?: string;
+  canary?: { url: string; revision: string; weight: number };
+}
+
 /** The router configuration for one index generation, once every URL is known. */
 export function routerConfig(
   index: LocalIndex,
   generation: string,
   fingerprint: string,
-  encoderUrl: string,
+  encoder: EncoderRouting,
   shardUrls: readonly (readonly string[])[],
 ): Record<string, unknown> {
   return {
@@ -122,7 +146,7 @@ export function routerConfig(
     fingerprint,
     dimension: index.dimension,
     metric: index.metric,
-    encoder: { url: encoderUrl },
+    encoder,
     shards: index.shards.map((name, i) => ({ name, replicas: [...(shardUrls[i] ?? [])] })),
     timeoutMs: index.timeoutMs,
     writeQuorum: index.writeQuorum,

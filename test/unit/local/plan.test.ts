@@ -69,7 +69,7 @@ describe("routerConfig", () => {
   it("when URLs are known, then every shard lists its replicas in order", () => {
     const result = plan(`${model}---${index()}`);
     if (!result.ok) throw new Error("plan failed");
-    const cfg = routerConfig(result.plan.indexes[0]!, "g-abc", "ab".repeat(32), "http://e", [
+    const cfg = routerConfig(result.plan.indexes[0]!, "g-abc", "ab".repeat(32), { url: "http://e" }, [
       ["http://a0", "http://a1"],
       ["http://b0", "http://b1"],
     ]);

@@ -1,0 +1,459 @@
+// The local shell of one EmbeddingModel's rollouts: the same advanceRollout as the operator, applied
+// to child processes and router config instead of Deployments. Each tick (every TICK_MS, and at once
+// after a spec change or a command) it gathers the inputs — the candidate's fingerprint from its
+// /info, a verdict when a check is due (two /metrics scrapes: the router's encoder calls per revision,
+// or the encoders' own series when the router saw too little, e.g. only probes), a command from the
+// command file — calls advanceRollout, and applies `desired`: starts or stops encoder processes,
+// writes the router split, sends probes, persists everything to <data-dir>/rollouts/<model>.json so a
+// serve restart resumes at the same step. I/O goes through `RolloutIo`, so tests can drive it.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import { CanaryStatus, type ModelRolloutPolicy } from "../api/v1alpha1/index.js";
+import { analyze, type MetricWindow } from "../rollout/analysis.js";
+import { parseRolloutCommand, type RolloutCommand } from "../rollout/command.js";
+import { encoderRequests, requestWindow, routerEncoderCalls } from "../rollout/metrics-window.js";
+import { probeBatch, probeTexts } from "../rollout/probe-texts.js";
+import type { Sample } from "../rollout/prometheus-text.js";
+import {
+  advanceRollout,
+  analysisDue,
+  type DesiredState,
+  type RolloutEvent,
+  type RolloutResult,
+} from "../rollout/state-machine.js";
+import type { Logger } from "../util/log.js";
+import type { EncoderRouting } from "./plan.js";
+
+/** How often the driver looks at the clock and the command file; checks run when they are due. */
+export const TICK_MS = 500;
+
+/** Test hook: shortens analysis intervals below the CRD's 10 s minimum (tests and demos only). */
+export const TEST_INTERVAL_ENV = "EMBEDOPS_TEST_MIN_INTERVAL_SECONDS";
+
+export function intervalMsOf(policy: ModelRolloutPolicy, env = process.env): number {
+  const raw = Number(env[TEST_INTERVAL_ENV]);
+  const seconds =
+    Number.isFinite(raw) && raw > 0
+      ? Math.min(policy.analysisIntervalSeconds, raw)
+      : policy.analysisIntervalSeconds;
+  return seconds * 1000;
+}
+
+// ---- the persisted state: <data-dir>/rollouts/<model>.json -------------------------------------
+
+const rolloutFile = z.object({
+  model: z.string(),
+  stableRevision: z.string(),
+  stableFingerprint: z.string().optional(),
+  /** Encoder flags per revision, so a restarted serve starts the stable as it was, not as the file now says. */
+  args: z.record(z.string(), z.array(z.string())),
+  canary: CanaryStatus.optional(),
+  updatedAt: z.string().optional(),
+});
+export type RolloutFile = z.infer<typeof rolloutFile>;
+
+export function rolloutFilePath(dataDir: string, model: string): string {
+  return join(dataDir, "rollouts", `${model}.json`);
+}
+
+/** Where `embedops rollout promote|abort|retry` leaves a command for a running serve. */
+export function rolloutCommandPath(dataDir: string, model: string): string {
+  return join(dataDir, "rollouts", `${model}.command`);
+}
+
+export function readRolloutFile(dataDir: string, model: string): RolloutFile | undefined {
+  const path = rolloutFilePath(dataDir, model);
+  if (!existsSync(path)) return undefined;
+  const parsed = rolloutFile.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function writeRolloutFile(dataDir: string, file: RolloutFile): void {
+  const path = rolloutFilePath(dataDir, file.model);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+// ---- I/O ---------------------------------------------------------------------------------------
+
+export interface EncoderHandle {
+  readonly revision: string;
+  /** The URL the router calls (a test may put a proxy in front of a candidate). */
+  readonly routedUrl: string;
+  /** The encoder itself: /info, /metrics and probes. */
+  readonly url: string;
+}
+
+export interface RolloutIo {
+  now(): number;
+  startEncoder(
+    revision: string,
+    args: readonly string[],
+    role: "stable" | "candidate",
+  ): Promise<EncoderHandle>;
+  stopEncoder(handle: EncoderHandle): Promise<void>;
+  /** The /info fingerprint, or undefined when it cannot be read (not ready). */
+  fingerprint(url: string): Promise<string | undefined>;
+  /** Samples of GET url/metrics, or undefined when it cannot be read. */
+  scrape(url: string): Promise<Sample[] | undefined>;
+  /** The routers of the indexes built on this model. */
+  routers(): readonly string[];
+  route(encoder: EncoderRouting): Promise<void>;
+  probe(url: string, texts: readonly string[]): Promise<void>;
+  /** The command file's content, if any. */
+  readCommand(): string | undefined;
+  save(file: RolloutFile): void;
+  /** A human line for the terminal, besides the JSON log line. */
+  say(line: string): void;
+}
+
+interface Spec {
+  revision: string;
+  args: readonly string[];
+  policy: ModelRolloutPolicy;
+  replicas: number;
+}
+
+interface Scrape {
+  routers: Sample[];
+  encoders: Sample[];
+}
+
+export class RolloutDriver {
+  private readonly encoders = new Map<string, EncoderHandle>();
+  private baseline: { at: string | undefined; scrape: Scrape } | undefined;
+  private probesSent = 0;
+  private probeWindow: string | undefined;
+  private probeRound = 0;
+  private lastRouting = "";
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private badCommand: string | undefined;
+
+  constructor(
+    readonly model: string,
+    private spec: Spec,
+    private file: RolloutFile,
+    private readonly io: RolloutIo,
+    private readonly log: Logger,
+    /** Tests tick by hand: no timers. */
+    private readonly manual = false,
+  ) {}
+
+  /** The persisted state: stable revision, its args, and status.canary. */
+  get state(): RolloutFile {
+    return this.file;
+  }
+
+  get stable(): EncoderHandle | undefined {
+    return this.encoders.get(this.file.stableRevision);
+  }
+
+  /** Starts the stable encoder (its persisted args) and returns it; call once before start(). */
+  async startStable(): Promise<EncoderHandle> {
+    const rev = this.file.stableRevision;
+    const handle = await this.io.startEncoder(rev, this.file.args[rev] ?? this.spec.args, "stable");
+    this.encoders.set(rev, handle);
+    this.file.stableFingerprint = await this.io.fingerprint(handle.url);
+    return handle;
+  }
+
+  /** Begins ticking. */
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** A new spec from a reloaded file: a changed revision starts (or replaces) a rollout at the next tick. */
+  update(spec: Spec): void {
+    const changed = spec.revision !== this.spec.revision;
+    this.spec = spec;
+    if (changed) this.log.info("rollout: the spec names a new revision", { revision: spec.revision });
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await Promise.all([...this.encoders.values()].map((h) => this.io.stopEncoder(h)));
+    this.encoders.clear();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped || this.manual) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref?.();
+  }
+
+  /** One reconcile; ticks never overlap (a tick asked for meanwhile runs right after). */
+  tick(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.reconcile()
+      .catch((err: unknown) => this.log.error("rollout: reconcile failed", { model: this.model, err }))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.tick();
+        }
+      });
+    return this.running;
+  }
+
+  private async reconcile(): Promise<void> {
+    const { spec, io } = this;
+    const intervalMs = intervalMsOf(spec.policy);
+    const status = this.file.canary;
+    const candidate = this.encoders.get(spec.revision);
+    const candidateFingerprint =
+      status?.phase === "Initializing" && status.revision === spec.revision && candidate
+        ? await io.fingerprint(candidate.url)
+        : undefined;
+    const now = io.now();
+    let verdict: ReturnType<typeof analyze> | undefined;
+    let scrape: Scrape | undefined;
+    if (status?.phase === "Progressing" && analysisDue(status, now, intervalMs)) {
+      scrape = await this.scrape();
+      if (scrape && this.baseline && this.baseline.at === status.lastCheckTime) {
+        verdict = this.verdict(
+          status.revision,
+          status.stableRevision,
+          status.weight,
+          this.baseline.scrape,
+          scrape,
+        );
+      }
+    }
+    const result = advanceRollout({
+      policy: spec.policy,
+      status,
+      ...(verdict ? { verdict } : {}),
+      now,
+      stableRevision: this.file.stableRevision,
+      candidateRevision: spec.revision,
+      stableFingerprint: this.file.stableFingerprint,
+      ...(candidateFingerprint ? { candidateFingerprint } : {}),
+      ...this.command(),
+      replicas: spec.replicas,
+      intervalMs,
+    });
+    this.report(result, verdict);
+    await this.apply(result, scrape);
+    const next = result.requeueAfterMs === undefined ? TICK_MS : Math.min(TICK_MS, result.requeueAfterMs);
+    this.schedule(next);
+  }
+
+  private command(): { command?: RolloutCommand } {
+    const text = this.io.readCommand()?.trim();
+    if (!text || text === this.file.canary?.lastCommand) return {};
+    const parsed = parseRolloutCommand(text);
+    if (!parsed.ok) {
+      if (this.badCommand !== text)
+        this.log.warn("rollout: command ignored", { model: this.model, error: parsed.error });
+      this.badCommand = text;
+      return {};
+    }
+    return { command: parsed.command };
+  }
+
+  private async scrape(): Promise<Scrape | undefined> {
+    const routers = await Promise.all(this.io.routers().map((u) => this.io.scrape(u)));
+    const encoders = await Promise.all([...this.encoders.values()].map((h) => this.io.scrape(h.url)));
+    if (routers.some((r) => r === undefined) || encoders.some((e) => e === undefined)) return undefined;
+    return { routers: routers.flat() as Sample[], encoders: encoders.flat() as Sample[] };
+  }
+
+  /**
+   * The router's view when it saw enough of the candidate (network and queueing included: what
+   * clients feel); else the encoders' own series, which also count the probes sent straight to them.
+   */
+  private window(revision: string, before: Scrape, after: Scrape): MetricWindow {
+    const viaRouter = requestWindow(before.routers, after.routers, routerEncoderCalls(revision));
+    if (viaRouter.requests >= this.spec.policy.slo.minRequests) return viaRouter;
+    const own = requestWindow(before.encoders, after.encoders, encoderRequests(revision));
+    return own.requests > viaRouter.requests ? own : viaRouter;
+  }
+
+  private verdict(candidate: string, stable: string, weight: number, before: Scrape, after: Scrape) {
+    return analyze({
+      slo: this.spec.policy.slo,
+      candidate: this.window(candidate, before, after),
+      stable: this.window(stable, before, after),
+      weight,
+    });
+  }
+
+  private report(result: RolloutResult, verdict: ReturnType<typeof analyze> | undefined): void {
+    const s = result.status;
+    const em = `em/${this.model}`;
+    if (verdict && s) {
+      this.log.info("rollout: check", {
+        model: this.model,
+        revision: s.revision,
+        result: verdict.result,
+        message: verdict.message,
+        checks: verdict.checks.map((c) => ({
+          name: c.name,
+          value: c.value,
+          limit: c.limit,
+          result: c.result,
+        })),
+      });
+    }
+    for (const t of result.transitions) {
+      this.log.info("rollout: phase", {
+        model: this.model,
+        revision: s?.revision,
+        from: t.from ?? null,
+        to: t.to,
+      });
+    }
+    for (const e of result.events) this.event(em, e, s?.revision, s?.weight);
+  }
+
+  private event(em: string, e: RolloutEvent, revision: string | undefined, weight: number | undefined): void {
+    const fields = { model: this.model, revision, weight, reason: e.reason, message: e.message };
+    if (e.type === "Warning") this.log.warn("rollout: event", fields);
+    else this.log.info("rollout: event", fields);
+    this.io.say(`${em}  ${e.type} ${e.reason}: ${e.message}`);
+  }
+
+  private async apply(result: RolloutResult, scrape: Scrape | undefined): Promise<void> {
+    const { desired, status } = result;
+    const before = JSON.stringify(this.file);
+    if (status) this.file.canary = status;
+    // Encoders: the candidate starts before anything routes to it; what is not desired stops after
+    // the router stopped sending to it.
+    if (desired.candidateRevision && desired.candidateReplicas > 0)
+      await this.ensure(desired.candidateRevision, "candidate");
+    await this.ensure(desired.stableRevision, "stable");
+    if (status?.phase === "Succeeded" && this.file.stableRevision !== desired.stableRevision) {
+      this.file.stableRevision = desired.stableRevision;
+      if (status.fingerprint) this.file.stableFingerprint = status.fingerprint;
+    } else if (!status && this.file.stableRevision !== desired.stableRevision) {
+      // Deployed directly (nothing to compare with): the new revision is the stable one.
+      this.file.stableRevision = desired.stableRevision;
+      const h = this.encoders.get(desired.stableRevision);
+      this.file.stableFingerprint = h ? await this.io.fingerprint(h.url) : undefined;
+    }
+    for (const rev of [desired.stableRevision, desired.candidateRevision]) {
+      if (rev !== undefined && this.file.args[rev] === undefined && rev === this.spec.revision) {
+        this.file.args[rev] = [...this.spec.args];
+      }
+    }
+    await this.route(desired);
+    const keep = new Set([desired.stableRevision]);
+    if (desired.candidateRevision && desired.candidateReplicas > 0) keep.add(desired.candidateRevision);
+    for (const [rev, handle] of this.encoders) {
+      if (keep.has(rev)) continue;
+      this.encoders.delete(rev);
+      this.log.info("rollout: encoder stopped", { model: this.model, revision: rev });
+      await this.io.stopEncoder(handle);
+    }
+    for (const rev of Object.keys(this.file.args)) if (!keep.has(rev)) delete this.file.args[rev];
+    this.window0(status, scrape);
+    this.probe(desired, status);
+    if (JSON.stringify(this.file) !== before) {
+      this.file.updatedAt = new Date(this.io.now()).toISOString();
+      this.io.save(this.file);
+    }
+  }
+
+  private async ensure(revision: string, role: "stable" | "candidate"): Promise<void> {
+    if (this.encoders.has(revision)) return;
+    const args = this.file.args[revision] ?? (revision === this.spec.revision ? this.spec.args : undefined);
+    if (args === undefined) {
+      this.log.error("rollout: no encoder flags known for revision", { model: this.model, revision });
+      return;
+    }
+    this.log.info("rollout: encoder starting", { model: this.model, revision, role });
+    this.encoders.set(revision, await this.io.startEncoder(revision, args, role));
+  }
+
+  private async route(desired: DesiredState): Promise<void> {
+    const stable = this.encoders.get(desired.stableRevision);
+    if (!stable) return;
+    const cand = desired.candidateRevision ? this.encoders.get(desired.candidateRevision) : undefined;
+    const routing: EncoderRouting = {
+      url: stable.routedUrl,
+      revision: stable.revision,
+      ...(cand && desired.candidateWeight > 0
+        ? { canary: { url: cand.routedUrl, revision: cand.revision, weight: desired.candidateWeight } }
+        : {}),
+    };
+    const text = JSON.stringify(routing);
+    if (text === this.lastRouting) return;
+    await this.io.route(routing);
+    this.lastRouting = text;
+    this.log.info("rollout: router split", {
+      model: this.model,
+      stable: routing.revision,
+      canary: routing.canary?.revision ?? null,
+      weight: routing.canary?.weight ?? 0,
+    });
+  }
+
+  /** A new check window began (a step, a check, a resume): its baseline is a scrape taken now. */
+  private window0(status: RolloutResult["status"], scrape: Scrape | undefined): void {
+    if (status?.phase !== "Progressing") {
+      this.baseline = undefined;
+      return;
+    }
+    if (this.baseline?.at === status.lastCheckTime) return;
+    const at = status.lastCheckTime;
+    if (scrape) {
+      this.baseline = { at, scrape };
+      return;
+    }
+    this.baseline = undefined;
+    void this.scrape().then((s) => {
+      if (s && this.file.canary?.lastCheckTime === at) this.baseline = { at, scrape: s };
+    });
+  }
+
+  /** Spreads policy.probe.requests over each interval while the state machine asks for probes. */
+  private probe(desired: DesiredState, status: RolloutResult["status"]): void {
+    if (!desired.probe || !status || !desired.candidateRevision) return;
+    const window = status.lastCheckTime;
+    if (window !== this.probeWindow) {
+      this.probeWindow = window;
+      this.probesSent = 0;
+      this.probeRound += 1;
+    }
+    const intervalMs = intervalMsOf(this.spec.policy);
+    const elapsed = this.io.now() - Date.parse(window ?? status.startedAt);
+    const share = Math.min(1, Math.max(0, elapsed / (intervalMs * 0.8)));
+    const total = this.spec.policy.probe.requests;
+    const due = Math.ceil(total * Math.max(share, TICK_MS / intervalMs)) - this.probesSent;
+    if (due <= 0) return;
+    const texts = probeBatch(
+      probeTexts({ configured: this.spec.policy.probe.texts }),
+      due,
+      this.probeRound + this.probesSent,
+    );
+    this.probesSent += due;
+    const targets = [this.encoders.get(desired.candidateRevision)];
+    if (desired.probeStable) targets.push(this.encoders.get(desired.stableRevision));
+    for (const h of targets) {
+      if (!h) continue;
+      for (const t of texts) {
+        void this.io
+          .probe(h.url, [t])
+          .catch((err: unknown) => this.log.debug("rollout: probe failed", { revision: h.revision, err }));
+      }
+    }
+  }
+}
+
+/** The state a serve with no rollout file starts from: the file's revision is stable. */
+export function initialRolloutFile(model: string, revision: string, args: readonly string[]): RolloutFile {
+  return { model, stableRevision: revision, args: { [revision]: [...args] } };
+}
