@@ -12,6 +12,10 @@ const roles: Record<string, Role> = {
   serve: { describe: "run the resources in a YAML file on this machine", load: () => import("./serve.js") },
   ingest: { describe: "send a JSONL file of documents to a router", load: () => import("./ingest.js") },
   query: { describe: "query a router and print a table", load: () => import("./query.js") },
+  rollout: {
+    describe: "show, promote, abort or retry a model's canary rollout",
+    load: () => import("./rollout.js"),
+  },
   operator: { describe: "run the Kubernetes operator", load: () => import("./operator.js") },
   "fetch-model": {
     describe: "download and verify a model directory (the encoder's init container)",

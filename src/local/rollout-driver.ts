@@ -49,6 +49,8 @@ const rolloutFile = z.object({
   /** Encoder flags per revision, so a restarted serve starts the stable as it was, not as the file now says. */
   args: z.record(z.string(), z.array(z.string())),
   canary: CanaryStatus.optional(),
+  /** The policy's, for `embedops rollout status` ("checks failed 1/2"). */
+  maxFailedChecks: z.number().int().optional(),
   updatedAt: z.string().optional(),
 });
 export type RolloutFile = z.infer<typeof rolloutFile>;
@@ -330,6 +332,7 @@ export class RolloutDriver {
     const { desired, status } = result;
     const before = JSON.stringify(this.file);
     if (status) this.file.canary = status;
+    this.file.maxFailedChecks = this.spec.policy.maxFailedChecks;
     // Encoders: the candidate starts before anything routes to it; what is not desired stops after
     // the router stopped sending to it.
     if (desired.candidateRevision && desired.candidateReplicas > 0)

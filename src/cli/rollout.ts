@@ -1,0 +1,203 @@
+// `embedops rollout status|promote|abort|retry em/NAME`: a person's view of, and judgement on, a
+// canary rollout — against the running `embedops serve` (its state dir) or against a cluster.
+//
+// Local: serve persists each model's rollout in <data-dir>/rollouts/<model>.json (read here) and
+// reads commands from <data-dir>/rollouts/<model>.command (written here): the command file is the
+// control channel, with the same value a cluster's annotation holds, acted on once per value.
+// Cluster (--kubeconfig, --context, or no running serve and $KUBECONFIG set): status.canary of the
+// EmbeddingModel; commands are a JSON merge patch of the embedops.dev/rollout-command annotation,
+// metadata only (the spec belongs to the user and their GitOps repository).
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type KubernetesObject, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
+import { API_VERSION, type CanaryStatus } from "../api/v1alpha1/index.js";
+import { loadKubeConfig } from "../kube/client.js";
+import { readRolloutFile, rolloutCommandPath } from "../local/rollout-driver.js";
+import { defaultDataDir, readServeState } from "../local/serve-state.js";
+import {
+  formatRolloutCommand,
+  ROLLOUT_ACTIONS,
+  ROLLOUT_COMMAND_ANNOTATION,
+  type RolloutAction,
+} from "../rollout/command.js";
+import { pidAlive } from "../util/pid-alive.js";
+import { UsageError } from "./options.js";
+
+const help = `usage: embedops rollout status em/NAME [--json]
+       embedops rollout promote|abort|retry em/NAME
+
+Shows or steers the canary rollout of an EmbeddingModel: against the running "embedops serve"
+(found through --data-dir, default ${defaultDataDir}), or against a cluster with --kubeconfig FILE,
+--context NAME, or $KUBECONFIG when no serve runs here.
+
+  promote   move all traffic to the candidate now (skips the remaining checks)
+  abort     roll back: traffic to stable, candidate stopped
+  retry     start a Failed rollout again, or resume a Paused one
+
+flags: --json  --data-dir DIR  --kubeconfig FILE  --context NAME  -n, --namespace NS`;
+
+/** What both sources give: the rollout's status and what a line needs around it. */
+export interface RolloutView {
+  readonly model: string;
+  readonly stableRevision: string | undefined;
+  readonly canary: CanaryStatus | undefined;
+  readonly maxFailedChecks: number | undefined;
+  readonly source: string;
+}
+
+const short = (revision: string | undefined) => (revision ? `${revision.slice(0, 4)}…` : "-");
+
+/**
+ * One line, e.g.
+ * `em/minilm  canary 4f3a…(10%) Progressing  stable 9c1b…  checks failed 0/1  last: Pass all checks passed …`,
+ * then the status message on a second line.
+ */
+export function formatRolloutView(v: RolloutView): string {
+  const c = v.canary;
+  if (!c) return `em/${v.model}  no rollout  stable ${short(v.stableRevision)}`;
+  const failed = `checks failed ${c.failedChecks}/${v.maxFailedChecks ?? "?"}`;
+  const last = c.lastVerdict ? `  last: ${c.lastVerdict.result} ${c.lastVerdict.message}` : "";
+  const phase = c.reason ? `${c.phase} (${c.reason})` : c.phase;
+  const line = `em/${v.model}  canary ${short(c.revision)}(${c.weight}%) ${phase}  stable ${short(v.stableRevision ?? c.stableRevision)}  ${failed}${last}`;
+  return c.message ? `${line}\n  ${c.message}` : line;
+}
+
+interface Flags {
+  json: boolean;
+  dataDir: string;
+  kubeconfig: string | undefined;
+  context: string | undefined;
+  namespace: string | undefined;
+}
+
+function modelName(target: string | undefined): string {
+  const m = /^(?:em|embeddingmodel|embeddingmodels)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(target ?? "");
+  if (!m?.[1]) throw new UsageError(`name the model as em/NAME, got "${target ?? ""}"\n\n${help}`);
+  return m[1];
+}
+
+/** Local when a serve runs in the data dir (unless a cluster is named explicitly). */
+function useCluster(f: Flags): boolean {
+  if (f.kubeconfig || f.context) return true;
+  const state = readServeState(f.dataDir);
+  if (state && pidAlive(state.pid)) return false;
+  if (existsSync(resolve(f.dataDir, "rollouts"))) return false;
+  return process.env.KUBECONFIG !== undefined;
+}
+
+function localView(f: Flags, model: string): RolloutView {
+  const file = readRolloutFile(f.dataDir, model);
+  if (!file) {
+    throw new Error(
+      `no rollout state for em/${model} in ${f.dataDir}: is "embedops serve" running a file with EmbeddingModel "${model}"? (or pass --kubeconfig for a cluster)`,
+    );
+  }
+  return {
+    model,
+    stableRevision: file.stableRevision,
+    canary: file.canary,
+    maxFailedChecks: file.maxFailedChecks,
+    source: `embedops serve (${f.dataDir})`,
+  };
+}
+
+interface ClusterModel extends KubernetesObject {
+  spec?: { rollout?: { maxFailedChecks?: number } };
+  status?: { revision?: string; canary?: CanaryStatus };
+}
+
+function cluster(f: Flags) {
+  const kc = loadKubeConfig({ path: f.kubeconfig, context: f.context });
+  const namespace = f.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
+  return { api: KubernetesObjectApi.makeApiClient(kc), namespace };
+}
+
+async function clusterView(f: Flags, model: string): Promise<RolloutView> {
+  const { api, namespace } = cluster(f);
+  const obj = (await api.read({
+    apiVersion: API_VERSION,
+    kind: "EmbeddingModel",
+    metadata: { name: model, namespace },
+  })) as ClusterModel;
+  return {
+    model,
+    stableRevision: obj.status?.revision,
+    canary: obj.status?.canary,
+    maxFailedChecks: obj.spec?.rollout?.maxFailedChecks,
+    source: `cluster (namespace ${namespace})`,
+  };
+}
+
+async function sendCommand(f: Flags, model: string, action: RolloutAction, local: boolean): Promise<string> {
+  const view = local ? localView(f, model) : await clusterView(f, model);
+  const revision = view.canary?.revision;
+  if (!revision) throw new Error(`em/${model} has no rollout to ${action}`);
+  const value = formatRolloutCommand(action, revision, new Date().toISOString().replace(/[:.]/g, ""));
+  if (local) {
+    const path = rolloutCommandPath(f.dataDir, model);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.tmp`, `${value}\n`);
+    renameSync(`${path}.tmp`, path);
+    // serve acts on it at its next tick (half a second): wait to show the outcome.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const now = readRolloutFile(f.dataDir, model);
+      if (now?.canary?.lastCommand === value) return formatRolloutView({ ...view, canary: now.canary });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return `${ROLLOUT_COMMAND_ANNOTATION}=${value} written; embedops serve has not acted on it yet (is it running?)`;
+  }
+  const { api, namespace } = cluster(f);
+  await api.patch(
+    {
+      apiVersion: API_VERSION,
+      kind: "EmbeddingModel",
+      metadata: { name: model, namespace, annotations: { [ROLLOUT_COMMAND_ANNOTATION]: value } },
+    },
+    undefined,
+    undefined,
+    "embedops-cli",
+    undefined,
+    PatchStrategy.MergePatch,
+  );
+  return `em/${model}: annotated ${ROLLOUT_COMMAND_ANNOTATION}=${value}; the operator acts on it at its next reconcile`;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean" },
+      "data-dir": { type: "string" },
+      kubeconfig: { type: "string" },
+      context: { type: "string" },
+      namespace: { type: "string", short: "n" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(`${help}\n`);
+    return;
+  }
+  const [verb, target] = positionals;
+  const f: Flags = {
+    json: values.json === true,
+    dataDir: resolve(values["data-dir"] ?? defaultDataDir),
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+    namespace: values.namespace,
+  };
+  const model = modelName(target);
+  const local = !useCluster(f);
+  if (verb === "status") {
+    const view = local ? localView(f, model) : await clusterView(f, model);
+    process.stdout.write(f.json ? `${JSON.stringify(view, null, 2)}\n` : `${formatRolloutView(view)}\n`);
+    return;
+  }
+  if (!ROLLOUT_ACTIONS.includes(verb as RolloutAction)) {
+    throw new UsageError(`unknown rollout command "${verb}"\n\n${help}`);
+  }
+  process.stdout.write(`${await sendCommand(f, model, verb as RolloutAction, local)}\n`);
+}
