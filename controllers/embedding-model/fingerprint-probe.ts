@@ -1,6 +1,6 @@
 // How the operator learns a model's fingerprint: from the running encoder, which computes it from
 // the weights it loaded (see README.md for why the operator cannot compute it itself).
-import { encoderUrl } from "../../src/builders/encoder-service.js";
+import { encoderRevisionUrl, encoderUrl } from "../../src/builders/encoder-service.js";
 
 export interface EncoderReport {
   readonly fingerprint: string;
@@ -8,8 +8,19 @@ export interface EncoderReport {
   readonly dimension?: number;
 }
 
-/** Asks the encoder of `model` in `namespace` what it serves. Throws when it cannot be reached. */
-export type FingerprintProbe = (model: string, namespace: string) => Promise<EncoderReport>;
+/**
+ * Asks the encoder of `model` in `namespace` what it serves: one revision's own Service when
+ * `revision` is given (stable and candidate are asked apart), else the model's main Service.
+ * Throws when it cannot be reached.
+ */
+export type FingerprintProbe = (
+  model: string,
+  namespace: string,
+  revision?: string,
+) => Promise<EncoderReport>;
+
+const defaultUrl = (model: string, namespace: string, revision?: string): string =>
+  revision === undefined ? encoderUrl(model, namespace) : encoderRevisionUrl(model, revision, namespace);
 
 /** The header every encoder response carries once its model is loaded (src/encoder/middleware.ts). */
 export const FINGERPRINT_HEADER = "x-embedops-model-fingerprint";
@@ -21,10 +32,10 @@ export const FINGERPRINT_HEADER = "x-embedops-model-fingerprint";
  */
 export function httpFingerprintProbe(
   timeoutMs = 3000,
-  urlOf: (model: string, namespace: string) => string = encoderUrl,
+  urlOf: (model: string, namespace: string, revision?: string) => string = defaultUrl,
 ): FingerprintProbe {
-  return async (model, namespace) => {
-    const base = urlOf(model, namespace);
+  return async (model, namespace, revision) => {
+    const base = urlOf(model, namespace, revision);
     const res = await fetch(`${base}/info`, { signal: AbortSignal.timeout(timeoutMs) });
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();

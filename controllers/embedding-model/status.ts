@@ -1,7 +1,7 @@
 // EmbeddingModel status as a pure function of what the reconcile observed: no API calls, no clock
 // (now is passed in), so a steady state computes exactly the stored status and nothing is written.
 import type { V1Deployment } from "@kubernetes/client-node";
-import type { EmbeddingModelStatus } from "../../src/api/v1alpha1/index.js";
+import type { CanaryStatus, EmbeddingModelStatus } from "../../src/api/v1alpha1/index.js";
 import { type Condition, mergeConditions } from "../../src/kube/status.js";
 import { condition, deploymentState, INVALID_SPEC, phaseOf } from "../shared/conditions.js";
 import type { EncoderReport } from "./fingerprint-probe.js";
@@ -11,9 +11,23 @@ export interface ModelObservation {
   /** Set when the spec failed validation: nothing else was attempted. */
   readonly invalidSpec?: string;
   readonly dimension?: number;
+  /** The stable revision's Deployment: what Ready, replicas and the fingerprint describe. */
   readonly deployment?: V1Deployment;
-  /** Hash of the encoder pod template (src/builders/encoder-deployment.ts). */
+  /** The stable revision (src/rollout/revision.ts). */
   readonly revision?: string;
+  /**
+   * The rollout's result (src/rollout/state-machine.ts): status.canary, and the Progressing /
+   * Degraded conditions it asserts, which replace the workload's own. Undefined: keep the stored one.
+   */
+  readonly rollout?: {
+    readonly canary: CanaryStatus | undefined;
+    readonly conditions: readonly {
+      type: string;
+      status: "True" | "False";
+      reason: string;
+      message: string;
+    }[];
+  };
   /** What the encoder reported, or why asking failed; undefined when it was not asked. */
   readonly report?: EncoderReport | { readonly error: string };
   /** Why converging the children failed. */
@@ -81,11 +95,23 @@ export function modelStatus(o: ModelObservation): EmbeddingModelStatus {
       : c("Degraded", "False", "AsExpected", "no problems found"),
     c(INVALID_SPEC, "False", "Valid", "the spec is valid"),
   );
+  // A rollout speaks for Progressing (and for Degraded when it failed); an apply error or a
+  // dimension mismatch still wins Degraded.
+  let rolloutDegraded = false;
+  for (const rc of o.rollout?.conditions ?? []) {
+    if (rc.type === "Degraded" && degradedReason) continue;
+    if (rc.type === "Degraded" && rc.status === "True") rolloutDegraded = true;
+    const i = desired.findIndex((d) => d.type === rc.type);
+    const next = c(rc.type, rc.status, rc.reason, rc.message);
+    if (i >= 0) desired[i] = next;
+    else desired.push(next);
+  }
+  const canary = o.rollout ? o.rollout.canary : o.previous?.canary;
 
   return finish(o, desired, {
     phase: phaseOf({
       invalid: false,
-      degraded: degradedReason !== undefined,
+      degraded: degradedReason !== undefined || rolloutDegraded,
       ready,
       started: o.deployment !== undefined,
     }),
@@ -93,7 +119,7 @@ export function modelStatus(o: ModelObservation): EmbeddingModelStatus {
     ...(o.revision ? { revision: o.revision } : {}),
     replicas: workload.desired,
     readyReplicas: workload.ready,
-    ...(o.previous?.canary ? { canary: o.previous.canary } : {}),
+    ...(canary ? { canary } : {}),
   });
 }
 

@@ -75,6 +75,7 @@ export class VectorIndexReconciler implements Controller {
       model: resolution.model,
       fingerprint: resolution.fingerprint,
       dimension: resolution.dimension,
+      encoder: resolution.encoder,
       encoderAuth: resolution.encoderAuth,
     };
     const converged = await convergeChildren(

@@ -1,6 +1,7 @@
 // Which model fingerprint a VectorIndex is built with, as a chain of small pure checks (cert-manager's
 // policy chains): the first failing check names the reason the index cannot proceed.
 import type { EmbeddingModel, VectorIndexSpec } from "../../src/api/v1alpha1/index.js";
+import type { EncoderRouting } from "../../src/builders/index-props.js";
 import type { SecretKey } from "../../src/builders/router-auth.js";
 import { generationName } from "../../src/core/generation.js";
 
@@ -10,6 +11,8 @@ export type ModelResolution =
       readonly model: string;
       readonly fingerprint: string;
       readonly dimension: number;
+      /** Which encoder revisions the router calls, and the canary's weight. */
+      readonly encoder?: EncoderRouting;
       /** The Secret key the model's encoder wants (its spec.authSecretRef). */
       readonly encoderAuth?: SecretKey;
     }
@@ -55,6 +58,9 @@ export function resolveModel(spec: VectorIndexSpec, namespace: string, lookup: M
       specError: true,
     };
   }
+  // status.fingerprint is the STABLE revision's (a candidate's is in status.canary, and a candidate
+  // with another fingerprint is held at weight 0): a fingerprint change never moves the index to a
+  // new, empty generation before an encoder that serves it is stable.
   const fingerprint = model.status?.fingerprint;
   if (!fingerprint || !isUsableFingerprint(fingerprint)) {
     return {
@@ -69,6 +75,7 @@ export function resolveModel(spec: VectorIndexSpec, namespace: string, lookup: M
     model: name,
     fingerprint,
     dimension: model.spec.dimension,
+    ...encoderRouting(model),
     ...(model.spec.authSecretRef ? { encoderAuth: model.spec.authSecretRef } : {}),
   };
 }
@@ -80,4 +87,16 @@ function isUsableFingerprint(fp: string): boolean {
   } catch {
     return false;
   }
+}
+
+function encoderRouting(model: EmbeddingModel): { encoder?: EncoderRouting } {
+  const revision = model.status?.revision;
+  if (!revision) return {};
+  const c = model.status?.canary;
+  // Only a canary that shares the stable's fingerprint ever gets weight (state-machine.ts).
+  const canary =
+    c && c.weight > 0 && c.revision !== revision && c.stableRevision === revision
+      ? { revision: c.revision, weight: c.weight }
+      : undefined;
+  return { encoder: { revision, ...(canary ? { canary } : {}) } };
 }

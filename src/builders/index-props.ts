@@ -12,8 +12,18 @@ export interface IndexProps {
   readonly fingerprint: string;
   /** The model's dimension (spec.dimension, when set, has been checked to equal it). */
   readonly dimension: number;
+  /**
+   * The model's stable encoder revision (status.revision) and a canary beside it while one takes
+   * traffic (status.canary at weight > 0). Undefined: the model's main Service (every revision).
+   */
+  readonly encoder?: EncoderRouting | undefined;
   /** The model's authSecretRef, when its encoder wants a key. */
   readonly encoderAuth?: SecretKey | undefined;
+}
+
+export interface EncoderRouting {
+  readonly revision: string;
+  readonly canary?: { readonly revision: string; readonly weight: number } | undefined;
 }
 
 export function generationOf(props: IndexProps): string {

@@ -15,6 +15,7 @@ export const LABEL = {
   generation: "embedops.dev/generation",
   shard: "embedops.dev/shard",
   role: "embedops.dev/role",
+  revision: "embedops.dev/revision",
 } as const;
 
 export const APP_NAME = "embedops";
@@ -37,6 +38,14 @@ export function encoderSelector(model: string): Labels {
     [LABEL.model]: model,
     [LABEL.role]: "encoder",
   };
+}
+
+/**
+ * One encoder revision's pods (src/rollout/revision.ts): what its Deployment and its own Service
+ * select. The model's main Service selects encoderSelector, i.e. every revision.
+ */
+export function encoderRevisionSelector(model: string, revision: string): Labels {
+  return { ...encoderSelector(model), [LABEL.revision]: revision };
 }
 
 export function shardSelector(index: string, generation: string, shard: string): Labels {

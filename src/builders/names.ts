@@ -28,6 +28,9 @@ export function childName(prefix: string, suffix: string, max = MAX_NAME): strin
 }
 
 export const encoderName = (model: string): string => childName(model, "encoder");
+/** `<model>-encoder-<revision>`: one encoder revision's Deployment and Service. */
+export const encoderRevisionName = (model: string, revision: string): string =>
+  childName(model, `encoder-${revision}`);
 export const routerName = (index: string): string => childName(index, "router");
 export const shardNetworkPolicyName = (index: string): string => childName(index, "shards");
 

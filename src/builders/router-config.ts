@@ -3,7 +3,7 @@
 // reaches running routers without a restart.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { childMeta, type OwnerContext } from "./context.js";
-import { encoderUrl } from "./encoder-service.js";
+import { encoderRevisionUrl, encoderUrl } from "./encoder-service.js";
 import { generationOf, type IndexProps, shardsOf } from "./index-props.js";
 import { routerSelector, withCommon } from "./labels.js";
 import { routerName } from "./names.js";
@@ -21,7 +21,7 @@ export function routerConfigJson(props: IndexProps, namespace: string): Record<s
     fingerprint: props.fingerprint,
     dimension: props.dimension,
     metric: spec.metric,
-    encoder: { url: encoderUrl(props.model, namespace) },
+    encoder: encoderConfig(props, namespace),
     shards: shardsOf(props).map((shard) => ({
       name: shard,
       replicas: Array.from({ length: spec.replicas }, (_, r) =>
@@ -32,6 +32,28 @@ export function routerConfigJson(props: IndexProps, namespace: string): Record<s
     writeQuorum: spec.writeQuorum ?? "all",
     // The router hedges from its own latency window; the spec's percentile switches it on or off.
     hedge: { enabled: spec.router.hedgeAfterPercentile !== undefined },
+  };
+}
+
+/**
+ * The stable revision's own Service, and the canary's beside it with its weight: the router splits
+ * exactly by weight (the model's main Service would split by replica ratio).
+ */
+function encoderConfig(props: IndexProps, namespace: string): Record<string, unknown> {
+  const e = props.encoder;
+  if (!e) return { url: encoderUrl(props.model, namespace) };
+  return {
+    url: encoderRevisionUrl(props.model, e.revision, namespace),
+    revision: e.revision,
+    ...(e.canary && e.canary.weight > 0 && e.canary.revision !== e.revision
+      ? {
+          canary: {
+            url: encoderRevisionUrl(props.model, e.canary.revision, namespace),
+            revision: e.canary.revision,
+            weight: e.canary.weight,
+          },
+        }
+      : {}),
   };
 }
 

@@ -9,6 +9,8 @@ export interface OperatorMetrics {
   readonly reconcileErrors: Counter<"controller">;
   readonly queueDepth: Gauge<"controller">;
   readonly isLeader: Gauge;
+  /** Finished encoder rollouts by result (Succeeded, Failed) and reason (RolloutFailed, Aborted...). */
+  readonly rolloutsTotal: Counter<"result" | "reason">;
 }
 
 export const METRIC_PREFIX = "embedops_operator_";
@@ -46,6 +48,12 @@ export function createOperatorMetrics(): OperatorMetrics {
     isLeader: new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: "1 while this replica holds the leader Lease.",
+      registers,
+    }),
+    rolloutsTotal: new Counter({
+      name: `${METRIC_PREFIX}rollouts_total`,
+      help: "Encoder rollouts that ended, by result (Succeeded, Failed) and reason.",
+      labelNames: ["result", "reason"] as const,
       registers,
     }),
   };

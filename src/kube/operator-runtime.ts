@@ -35,6 +35,8 @@ export interface ReconcileContext {
   readonly applier: Applier;
   readonly events: EventRecorder;
   readonly clients: KubeClients;
+  /** The operator's own metrics, for counters a controller keeps (e.g. rollouts). */
+  readonly metrics?: OperatorMetrics;
 }
 
 /** Reads the informer cache of a kind the runtime watches. */
@@ -295,6 +297,7 @@ export class OperatorRuntime {
       applier: this.applier,
       events: this.events,
       clients: this.opts.clients,
+      metrics: this.metrics,
     };
     for (;;) {
       this.metrics.queueDepth.set({ controller: spec.name }, queue.length);

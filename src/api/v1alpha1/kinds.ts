@@ -64,7 +64,12 @@ export const KINDS = [
         type: "integer",
         jsonPath: ".status.canary.weight",
         description: "Percent of traffic on the canary.",
-        priority: 1,
+      },
+      {
+        name: "Rollout",
+        type: "string",
+        jsonPath: ".status.canary.phase",
+        description: "Phase of the encoder rollout in progress, or of the last one.",
       },
       age,
     ],

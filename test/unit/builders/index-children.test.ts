@@ -107,4 +107,33 @@ describe("VectorIndex children", () => {
   it("when built twice, then the output is identical", () => {
     expect(JSON.stringify(build())).toBe(JSON.stringify(build()));
   });
+
+  it.each([
+    ["no revision known", undefined, { url: "http://minilm-encoder.ns.svc:8080" }],
+    [
+      "a stable revision alone",
+      { revision: "aaaaaaaaaa" },
+      { url: "http://minilm-encoder-aaaaaaaaaa.ns.svc:8080", revision: "aaaaaaaaaa" },
+    ],
+    [
+      "a canary at weight 0 (initializing, failed, held)",
+      { revision: "aaaaaaaaaa", canary: { revision: "bbbbbbbbbb", weight: 0 } },
+      { url: "http://minilm-encoder-aaaaaaaaaa.ns.svc:8080", revision: "aaaaaaaaaa" },
+    ],
+    [
+      "a canary at weight 10",
+      { revision: "aaaaaaaaaa", canary: { revision: "bbbbbbbbbb", weight: 10 } },
+      {
+        url: "http://minilm-encoder-aaaaaaaaaa.ns.svc:8080",
+        revision: "aaaaaaaaaa",
+        canary: { url: "http://minilm-encoder-bbbbbbbbbb.ns.svc:8080", revision: "bbbbbbbbbb", weight: 10 },
+      },
+    ],
+  ])("when the model has %s, then the router's encoder config follows it", (_c, encoder, expected) => {
+    const cm = indexChildren(ctx("VectorIndex", "docs"), { ...props(), encoder }).present.find(
+      (c) => c.kind === "ConfigMap",
+    ) as V1ConfigMap;
+    const config = parseRouterConfig(JSON.parse(cm.data?.["router.json"] ?? "null"));
+    expect(config.generation.encoder).toEqual(expected);
+  });
 });

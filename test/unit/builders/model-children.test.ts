@@ -1,7 +1,17 @@
-import type { V1Deployment, V1PodDisruptionBudget, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
+import type {
+  V1Deployment,
+  V1PodDisruptionBudget,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { encoderDeployment, REVISION_ANNOTATION } from "../../../src/builders/encoder-deployment.js";
+import {
+  encoderDeployment,
+  modelRevision,
+  REVISION_ANNOTATION,
+} from "../../../src/builders/encoder-deployment.js";
 import { modelChildren } from "../../../src/builders/model-children.js";
+import { encoderRevision, revisionInputOf } from "../../../src/rollout/revision.js";
 import { ctx, model } from "./fixtures.js";
 
 const deploymentOf = (m = model()) => encoderDeployment(ctx(), { model: m.metadata.name, spec: m.spec });
@@ -120,13 +130,14 @@ describe("EmbeddingModel children", () => {
   it("when autoscaling is set, then an HPA targets the Deployment and the Deployment leaves replicas to it", () => {
     const m = model({ runtime: { replicas: 3, autoscaling: { minReplicas: 2, maxReplicas: 5 } } });
     const children = modelChildren(ctx(), "minilm", m.spec);
+    const rev = modelRevision(m.spec, ctx().image);
     const hpa = children.present.find(
       (c) => c.kind === "HorizontalPodAutoscaler",
     ) as V2HorizontalPodAutoscaler;
     expect(hpa.spec).toMatchObject({
       minReplicas: 2,
       maxReplicas: 5,
-      scaleTargetRef: { kind: "Deployment", name: "minilm-encoder" },
+      scaleTargetRef: { kind: "Deployment", name: `minilm-encoder-${rev}` },
     });
     expect(hpa.spec?.metrics?.[0]?.resource?.target.averageUtilization).toBe(70);
     const d = children.present.find((c) => c.kind === "Deployment") as V1Deployment;
@@ -158,5 +169,87 @@ describe("EmbeddingModel children", () => {
     const d = encoderDeployment(c, { model: "minilm", spec: model().spec });
     expect(d.metadata?.labels?.["app.kubernetes.io/part-of"]).toBe("search");
     expect(d.spec?.selector.matchLabels?.["app.kubernetes.io/part-of"]).toBeUndefined();
+  });
+
+  describe("revisions side by side", () => {
+    const stable = "aaaaaaaaaa";
+    const spec = model({ runtime: { replicas: 3, threads: 2 } }).spec;
+    const rev = modelRevision(spec, ctx().image);
+    const named = (children: { present: { kind?: string; metadata?: { name?: string } }[] }, kind: string) =>
+      children.present.filter((c) => c.kind === kind).map((c) => c.metadata?.name);
+
+    it("when the revision is computed, then it is the rollout core's (the same as embedops serve)", () => {
+      expect(rev).toBe(encoderRevision(revisionInputOf(spec, ctx().image)));
+      const d = deploymentOf(model({ runtime: { replicas: 3, threads: 2 } }));
+      expect(d.metadata?.name).toBe(`minilm-encoder-${rev}`);
+      expect(d.spec?.template.metadata?.annotations?.[REVISION_ANNOTATION]).toBe(rev);
+      expect(d.spec?.template.metadata?.labels?.["embedops.dev/revision"]).toBe(rev);
+      expect(d.spec?.selector.matchLabels?.["embedops.dev/revision"]).toBe(rev);
+      expect(argAfter(d, "--revision")).toBe(rev);
+    });
+
+    it("when only replicas or the rollout policy change, then the revision stays", () => {
+      const other = model({ runtime: { replicas: 7, threads: 2 }, rollout: { stepWeights: [5] } }).spec;
+      expect(modelRevision(other, ctx().image)).toBe(rev);
+    });
+
+    it.each([
+      ["a first deploy", undefined, [`minilm-encoder-${rev}`], [rev]],
+      [
+        "a candidate beside the stable",
+        { stableRevision: stable, stableReplicas: 3, candidateRevision: rev, candidateReplicas: 3 },
+        [rev],
+        [stable, rev],
+      ],
+      [
+        "a failed candidate (scaled to 0)",
+        { stableRevision: stable, stableReplicas: 3, candidateRevision: rev, candidateReplicas: 0 },
+        [rev],
+        [stable, rev],
+      ],
+      [
+        "a promoted candidate",
+        { stableRevision: rev, stableReplicas: 3, candidateReplicas: 0 },
+        [rev],
+        [rev],
+      ],
+    ])(
+      "when %s, then a Deployment per rendered revision and a Service per running revision",
+      (_c, r, deps, svcs) => {
+        const children = modelChildren(ctx(), "minilm", spec, r);
+        expect(named(children, "Deployment")).toEqual(
+          deps.map((x) => (x.startsWith("minilm") ? x : `minilm-encoder-${x}`)),
+        );
+        expect(named(children, "Service")).toEqual([
+          "minilm-encoder",
+          ...svcs.map((x) => `minilm-encoder-${x}`),
+        ]);
+      },
+    );
+
+    it("when a candidate runs, then it gets its own replica count; the older stable's Deployment is not re-rendered", () => {
+      const children = modelChildren(ctx(), "minilm", spec, {
+        stableRevision: stable,
+        stableReplicas: 3,
+        candidateRevision: rev,
+        candidateReplicas: 0,
+      });
+      const d = children.present.find((c) => c.kind === "Deployment") as V1Deployment;
+      expect(d.metadata?.name).toBe(`minilm-encoder-${rev}`);
+      expect(d.spec?.replicas).toBe(0);
+    });
+
+    it("when built, then the main Service selects every revision and each revision Service only its own", () => {
+      const children = modelChildren(ctx(), "minilm", spec, {
+        stableRevision: stable,
+        stableReplicas: 3,
+        candidateRevision: rev,
+        candidateReplicas: 3,
+      });
+      const services = children.present.filter((c) => c.kind === "Service") as V1Service[];
+      expect(services[0]?.spec?.selector?.["embedops.dev/revision"]).toBeUndefined();
+      expect(services[1]?.spec?.selector?.["embedops.dev/revision"]).toBe(stable);
+      expect(services[2]?.spec?.selector?.["embedops.dev/revision"]).toBe(rev);
+    });
   });
 });
