@@ -5,7 +5,10 @@ import {
   type FingerprintProbe,
   httpFingerprintProbe,
 } from "../../controllers/embedding-model/fingerprint-probe.js";
-import { EmbeddingModelReconciler } from "../../controllers/embedding-model/reconciler.js";
+import {
+  type EmbeddingModelOptions,
+  EmbeddingModelReconciler,
+} from "../../controllers/embedding-model/reconciler.js";
 import { IndexSnapshotReconciler } from "../../controllers/index-snapshot/reconciler.js";
 import { VectorIndexReconciler } from "../../controllers/vector-index/reconciler.js";
 import { type KubeClients, loadKubeConfig, makeClients } from "../kube/client.js";
@@ -45,6 +48,8 @@ export interface OperatorSetup {
   readonly resyncPeriodMs?: number;
   /** Default: GET /info through each model's encoder Service. */
   readonly probe?: FingerprintProbe;
+  /** Rollout I/O (default: HTTP through each revision's Service); tests stand in for encoders. */
+  readonly rollout?: Pick<EmbeddingModelOptions, "scrape" | "sendProbe" | "getJson" | "maxIntervalSeconds">;
   readonly clock?: Clock;
   readonly log?: Logger;
 }
@@ -55,7 +60,11 @@ export function operatorOptions(setup: OperatorSetup): OperatorRuntimeOptions {
   return {
     clients: setup.clients,
     controllers: [
-      new EmbeddingModelReconciler({ ...common, probe: setup.probe ?? httpFingerprintProbe() }),
+      new EmbeddingModelReconciler({
+        ...common,
+        ...setup.rollout,
+        probe: setup.probe ?? httpFingerprintProbe(),
+      }),
       new VectorIndexReconciler(common),
       new IndexSnapshotReconciler(common),
     ],

@@ -21,6 +21,7 @@ import { operatorOptions } from "../../src/cli/operator.js";
 import { makeClients, RequestCounter } from "../../src/kube/client.js";
 import { OperatorRuntime } from "../../src/kube/operator-runtime.js";
 import { createLogger } from "../../src/util/log.js";
+import { EncoderStandIn } from "./encoder-stand-in.js";
 import {
   adminKubeConfig,
   type ControlPlaneCoordinates,
@@ -91,6 +92,9 @@ export const fakeEncoderProbe: FingerprintProbe = async (model) => ({
   dimension: 384,
 });
 
+/** The analysis interval of the operators the tests start (the CRD's minimum is 10 s). */
+export const TEST_INTERVAL_SECONDS = 1;
+
 export interface RunningOperator {
   readonly runtime: OperatorRuntime;
   readonly counter: RequestCounter;
@@ -106,6 +110,10 @@ export interface StartOperatorOptions {
   readonly resyncPeriodMs?: number;
   /** Default fakeEncoderProbe. */
   readonly probe?: FingerprintProbe;
+  /** /metrics and probe traffic of every revision; default a stand-in whose revisions are all fast. */
+  readonly encoders?: EncoderStandIn;
+  /** Default TEST_INTERVAL_SECONDS. */
+  readonly intervalSeconds?: number;
 }
 
 let serviceAccountKubeconfigPath: string | undefined;
@@ -124,6 +132,7 @@ export async function startOperator(
   const kc = new KubeConfig();
   kc.loadFromFile(serviceAccountKubeconfigPath);
   const counter = new RequestCounter();
+  const encoders = o.encoders ?? new EncoderStandIn();
   const runtime = new OperatorRuntime(
     operatorOptions({
       clients: makeClients(kc, { middleware: [counter.middleware] }),
@@ -143,7 +152,12 @@ export async function startOperator(
       metricsPort: 0,
       healthPort: 0,
       resyncPeriodMs: o.resyncPeriodMs ?? 2000,
-      probe: o.probe ?? fakeEncoderProbe,
+      probe: o.probe ?? encoders.probe,
+      rollout: {
+        scrape: encoders.scrape,
+        sendProbe: encoders.sendProbe,
+        maxIntervalSeconds: o.intervalSeconds ?? TEST_INTERVAL_SECONDS,
+      },
       log: createLogger({ test: o.identity ?? o.namespace }),
     }),
   );
@@ -261,6 +275,29 @@ export async function markWorkloadReady(
     };
     await apps.replaceNamespacedStatefulSetStatus({ name, namespace, body: s });
   }
+}
+
+/**
+ * The name of a model's encoder Deployment: `<model>-encoder-<revision>`, with the revision the
+ * model reports (status.revision), or the only revision when none is reported yet.
+ */
+export async function encoderDeploymentName(
+  cp: ControlPlaneCoordinates,
+  namespace: string,
+  model: string,
+  revision?: string,
+): Promise<string> {
+  const apps = adminKubeConfig(cp).makeApiClient(AppsV1Api);
+  return waitFor(`encoder Deployment of ${model}${revision ? ` revision ${revision}` : ""}`, async () => {
+    const list = await apps.listNamespacedDeployment({
+      namespace,
+      labelSelector: `embedops.dev/model=${model},embedops.dev/role=encoder`,
+    });
+    const names = list.items
+      .filter((d) => revision === undefined || d.metadata?.labels?.["embedops.dev/revision"] === revision)
+      .map((d) => d.metadata?.name ?? "");
+    return names.length === 1 ? names[0] : undefined;
+  });
 }
 
 /** Documents of an example file, kind and name. */

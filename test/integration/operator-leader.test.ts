@@ -5,6 +5,7 @@ import { AppsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { adminKubeConfig } from "./harness/index.js";
 import {
+  encoderDeploymentName,
   examplePath,
   kubectl,
   type RunningOperator,
@@ -46,9 +47,7 @@ afterAll(async () => {
 describe("operator: leader election", () => {
   it("when two operators run, then only the Lease holder reconciles and writes", async () => {
     expect((await kubectl(cp, ["-n", NS, "apply", "-f", examplePath("quickstart.yaml")])).code).toBe(0);
-    await waitFor("encoder Deployment", () =>
-      apps.readNamespacedDeployment({ name: "minilm-encoder", namespace: NS }),
-    );
+    await encoderDeploymentName(cp, NS, "minilm");
     await new Promise((r) => setTimeout(r, 2500)); // a resync period for the standby to (not) act in
     expect(leader.runtime.isLeader).toBe(true);
     expect(standby.runtime.isLeader).toBe(false);
@@ -58,7 +57,8 @@ describe("operator: leader election", () => {
   });
 
   it("when the leader stops, then the standby takes over and rewrites nothing and duplicates nothing", async () => {
-    const before = await apps.readNamespacedDeployment({ name: "minilm-encoder", namespace: NS });
+    const name = await encoderDeploymentName(cp, NS, "minilm");
+    const before = await apps.readNamespacedDeployment({ name, namespace: NS });
     standby.counter.reset();
     await leader.stop();
     await waitFor("standby to lead", async () => standby.runtime.isLeader || undefined, 15_000);
@@ -69,7 +69,7 @@ describe("operator: leader election", () => {
       namespace: NS,
       labelSelector: "app.kubernetes.io/managed-by=embedops",
     });
-    expect(after.items.map((d) => d.metadata?.name)).toEqual(["minilm-encoder"]);
+    expect(after.items.map((d) => d.metadata?.name)).toEqual([name]);
     expect(after.items[0]?.metadata?.uid).toBe(before.metadata?.uid);
     expect(after.items[0]?.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
   });

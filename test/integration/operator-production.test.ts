@@ -6,6 +6,7 @@ import { AppsV1Api, AutoscalingV2Api, CoreV1Api } from "@kubernetes/client-node"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { adminKubeConfig } from "./harness/index.js";
 import {
+  encoderDeploymentName,
   examplePath,
   getCustom,
   kubectl,
@@ -37,9 +38,10 @@ describe("operator: the production example", () => {
   it("when examples/production.yaml is applied, then the encoder fetches and verifies the model and reads its key from the Secret", async () => {
     const applied = await kubectl(cp, ["-n", NS, "apply", "-f", examplePath("production.yaml")]);
     expect(applied.code).toBe(0);
-    const d = await waitFor("encoder Deployment", () =>
-      apps.readNamespacedDeployment({ name: "bge-small-encoder", namespace: NS }),
-    );
+    const d = await apps.readNamespacedDeployment({
+      name: await encoderDeploymentName(cp, NS, "bge-small"),
+      namespace: NS,
+    });
     const pod = d.spec?.template.spec;
     expect(pod?.initContainers?.[0]?.args?.slice(0, 5)).toEqual([
       "fetch-model",
@@ -60,7 +62,7 @@ describe("operator: the production example", () => {
   });
 
   it("when the model is resolved, then the router reads the index's own key Secret and sends the model's key to the encoder", async () => {
-    await markWorkloadReady(cp, "Deployment", NS, "bge-small-encoder");
+    await markWorkloadReady(cp, "Deployment", NS, await encoderDeploymentName(cp, NS, "bge-small"));
     const d = await waitFor("router Deployment", () =>
       apps.readNamespacedDeployment({ name: "docs-router", namespace: NS }),
     );
@@ -93,7 +95,8 @@ describe("operator: the production example", () => {
     expect(hpa.spec).toMatchObject({
       minReplicas: 2,
       maxReplicas: 10,
-      scaleTargetRef: { kind: "Deployment", name: "bge-small-encoder" },
+      // The stable revision's Deployment: a candidate runs a fixed count beside it.
+      scaleTargetRef: { kind: "Deployment", name: await encoderDeploymentName(cp, NS, "bge-small") },
     });
     expect(hpa.metadata?.ownerReferences?.[0]).toMatchObject({
       kind: "EmbeddingModel",
@@ -119,7 +122,13 @@ describe("operator: the production example", () => {
       const list = await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: NS });
       return list.items.length === 0 ? true : undefined;
     });
-    const d = await apps.readNamespacedDeployment({ name: "bge-small-encoder", namespace: NS });
+    const d = await waitFor("the operator sets the replicas", async () => {
+      const got = await apps.readNamespacedDeployment({
+        name: await encoderDeploymentName(cp, NS, "bge-small"),
+        namespace: NS,
+      });
+      return got.spec?.replicas === 1 ? got : undefined;
+    });
     expect(d.spec?.replicas).toBe(1);
   });
 });

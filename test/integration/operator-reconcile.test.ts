@@ -16,6 +16,7 @@ import { generationName } from "../../src/core/generation.js";
 import { adminKubeConfig } from "./harness/index.js";
 import {
   conditionOf,
+  encoderDeploymentName,
   examplePath,
   fakeEncoderProbe,
   getCustom,
@@ -65,12 +66,14 @@ describe("operator: the quickstart example", () => {
     const model = await waitFor("EmbeddingModel minilm", () =>
       getCustom(cp, NS, "embeddingmodels", "minilm"),
     );
-    const d = await waitFor("encoder Deployment", () =>
-      apps.readNamespacedDeployment({ name: "minilm-encoder", namespace: NS }),
-    );
+    const name = await encoderDeploymentName(cp, NS, "minilm");
+    const d = await apps.readNamespacedDeployment({ name, namespace: NS });
+    const revision = d.metadata?.labels?.["embedops.dev/revision"] ?? "";
+    expect(name).toBe(`minilm-encoder-${revision}`);
     const children: KubernetesObject[] = [
       d,
       await core.readNamespacedService({ name: "minilm-encoder", namespace: NS }),
+      await core.readNamespacedService({ name, namespace: NS }),
       await core.readNamespacedServiceAccount({ name: "minilm-encoder", namespace: NS }),
       await kc
         .makeApiClient(PolicyV1Api)
@@ -87,7 +90,14 @@ describe("operator: the quickstart example", () => {
     const container = d.spec?.template.spec?.containers[0];
     expect(container?.image).toBe(TEST_IMAGE);
     expect(container?.args).toEqual(
-      expect.arrayContaining(["--model-dir", "models/all-minilm-l6-v2", "--threads", "2"]),
+      expect.arrayContaining([
+        "--model-dir",
+        "models/all-minilm-l6-v2",
+        "--threads",
+        "2",
+        "--revision",
+        revision,
+      ]),
     );
     expect(d.spec?.replicas).toBe(1);
     const refreshed = await getCustom(cp, NS, "embeddingmodels", "minilm");
@@ -109,7 +119,7 @@ describe("operator: the quickstart example", () => {
   });
 
   it("when the encoder Deployment becomes ready (status written as the kubelet would), then the model reports its fingerprint and is Ready", async () => {
-    await markWorkloadReady(cp, "Deployment", NS, "minilm-encoder");
+    await markWorkloadReady(cp, "Deployment", NS, await encoderDeploymentName(cp, NS, "minilm"));
     const model = await waitFor("EmbeddingModel Ready", async () => {
       const obj = await getCustom(cp, NS, "embeddingmodels", "minilm");
       return conditionOf(obj, "Ready")?.status === "True" ? obj : undefined;
@@ -196,7 +206,8 @@ describe("operator: the quickstart example", () => {
 });
 
 describe("operator: edits converge", () => {
-  it("when the model's replicas and threads are edited, then the encoder Deployment follows", async () => {
+  it("when the model's replicas and threads are edited, then a candidate revision runs beside the stable, passes its checks and replaces it", async () => {
+    const stable = (await getCustom(cp, NS, "embeddingmodels", "minilm"))?.status?.["revision"] as string;
     const r = await kubectl(cp, [
       "-n",
       NS,
@@ -209,12 +220,40 @@ describe("operator: edits converge", () => {
       '{"spec":{"runtime":{"replicas":2,"threads":4}}}',
     ]);
     expect(r.code).toBe(0);
-    const d = await waitFor("Deployment with 2 replicas and 4 threads", async () => {
-      const got = await apps.readNamespacedDeployment({ name: "minilm-encoder", namespace: NS });
+    const canary = await waitFor("a candidate revision", async () => {
+      const em = await getCustom(cp, NS, "embeddingmodels", "minilm");
+      const c = em?.status?.["canary"] as { revision: string; phase: string } | undefined;
+      return c && c.revision !== stable ? c : undefined;
+    });
+    const name = `minilm-encoder-${canary.revision}`;
+    const d = await waitFor("candidate Deployment with 2 replicas and 4 threads", async () => {
+      const got = await apps.readNamespacedDeployment({ name, namespace: NS });
       const args = got.spec?.template.spec?.containers[0]?.args ?? [];
       return got.spec?.replicas === 2 && args[args.indexOf("--threads") + 1] === "4" ? got : undefined;
     });
-    expect(d.spec?.template.metadata?.annotations?.["embedops.dev/revision"]).toMatch(/^[0-9a-f]{10}$/);
+    const args = d.spec?.template.spec?.containers[0]?.args ?? [];
+    expect(args[args.indexOf("--revision") + 1]).toBe(canary.revision);
+    expect(d.spec?.template.metadata?.annotations?.["embedops.dev/revision"]).toBe(canary.revision);
+    // The stable keeps running untouched while the candidate is judged.
+    expect(
+      (await apps.readNamespacedDeployment({ name: `minilm-encoder-${stable}`, namespace: NS })).spec
+        ?.replicas,
+    ).toBe(1);
+    await markWorkloadReady(cp, "Deployment", NS, name);
+    await waitFor(
+      "the candidate promoted and the old revision removed",
+      async () => {
+        const em = await getCustom(cp, NS, "embeddingmodels", "minilm");
+        const gone = await apps
+          .readNamespacedDeployment({ name: `minilm-encoder-${stable}`, namespace: NS })
+          .then(
+            () => false,
+            () => true,
+          );
+        return em?.status?.["revision"] === canary.revision && gone ? true : undefined;
+      },
+      30_000,
+    );
   });
 
   it("when the index's replicas are edited, then the StatefulSets and the router config follow", async () => {
@@ -247,7 +286,7 @@ describe("operator: edits converge", () => {
 
 describe("operator: steady state", () => {
   it("when nothing changes over several resyncs, then the operator writes nothing and no resourceVersion moves", async () => {
-    await markWorkloadReady(cp, "Deployment", NS, "minilm-encoder");
+    await markWorkloadReady(cp, "Deployment", NS, await encoderDeploymentName(cp, NS, "minilm"));
     await markIndexReady();
     await waitFor("both Ready", async () => {
       const em = await getCustom(cp, NS, "embeddingmodels", "minilm");
