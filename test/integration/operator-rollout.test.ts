@@ -1,0 +1,331 @@
+// Encoder rollouts (issue 8) against a real kube-apiserver: the operator runs as the chart's
+// ServiceAccount; a stand-in answers each revision's /info and /metrics (no pods run here) and the
+// test writes Deployment status as the kubelet would. The analysis interval is 2 s (the CRD's
+// minimum is 10 s; the operator's test cap), so a rollout of two steps takes seconds.
+import { AppsV1Api, CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { generationName } from "../../src/core/generation.js";
+import { EncoderStandIn, modelFingerprint } from "./encoder-stand-in.js";
+import { adminKubeConfig } from "./harness/index.js";
+import {
+  type CustomView,
+  conditionOf,
+  encoderDeploymentName,
+  getCustom,
+  kubectl,
+  markWorkloadReady,
+  type RunningOperator,
+  setUpCluster,
+  startOperator,
+  waitFor,
+} from "./operator-harness.js";
+
+const cp = inject("controlPlane");
+const NS = "op-rollout";
+const INTERVAL_S = 2;
+const kc = adminKubeConfig(cp);
+const apps = kc.makeApiClient(AppsV1Api);
+const core = kc.makeApiClient(CoreV1Api);
+const encoders = new EncoderStandIn();
+let operator: RunningOperator;
+
+interface Canary {
+  phase: string;
+  reason?: string;
+  revision: string;
+  stableRevision: string;
+  weight: number;
+  fingerprint?: string;
+}
+const canaryOf = (em: CustomView | undefined) => em?.status?.["canary"] as Canary | undefined;
+const model = (name: string) => getCustom(cp, NS, "embeddingmodels", name);
+
+function manifests(name: string, withIndex: boolean): string {
+  const em = `apiVersion: embedops.dev/v1alpha1
+kind: EmbeddingModel
+metadata:
+  name: ${name}
+spec:
+  source:
+    path: models/all-minilm-l6-v2
+  dimension: 384
+  pooling: mean
+  runtime:
+    replicas: 1
+    threads: 2
+  rollout:
+    analysisIntervalSeconds: 10
+    stepWeights: [10, 50]
+    maxFailedChecks: 1
+    slo:
+      maxP99LatencyMs: 500
+      minRequests: 20
+`;
+  const vi = `---
+apiVersion: embedops.dev/v1alpha1
+kind: VectorIndex
+metadata:
+  name: ${name}-docs
+spec:
+  modelRef:
+    name: ${name}
+  shards: 1
+  replicas: 1
+  auth:
+    enabled: false
+`;
+  return withIndex ? em + vi : em;
+}
+
+/** Applies a model (and an index on it), rolls out its first revision, waits for its fingerprint. */
+async function deployStable(name: string, withIndex = false): Promise<string> {
+  const r = await kubectl(cp, ["-n", NS, "apply", "-f", "-"], manifests(name, withIndex));
+  expect(r.stderr).toBe("");
+  await markWorkloadReady(cp, "Deployment", NS, await encoderDeploymentName(cp, NS, name));
+  const em = await waitFor(`${name} Ready`, async () => {
+    const got = await model(name);
+    return conditionOf(got, "Ready")?.status === "True" ? got : undefined;
+  });
+  expect(em.status?.["fingerprint"]).toBe(modelFingerprint(name));
+  return em.status?.["revision"] as string;
+}
+
+/** A runtime edit (same weights, same fingerprint): the spec's revision changes. */
+async function editRuntime(name: string, threads: number): Promise<Canary> {
+  const stable = (await model(name))?.status?.["revision"];
+  const r = await kubectl(cp, [
+    ...["-n", NS, "patch", "em", name, "--type", "merge"],
+    ...["-p", JSON.stringify({ spec: { runtime: { threads } } })],
+  ]);
+  expect(r.code).toBe(0);
+  return waitFor(`${name}'s candidate`, async () => {
+    const c = canaryOf(await model(name));
+    return c && c.revision !== stable && c.phase === "Initializing" ? c : undefined;
+  });
+}
+
+async function routerEncoder(index: string): Promise<Record<string, unknown> | undefined> {
+  const cm = await core.readNamespacedConfigMap({ name: `${index}-router`, namespace: NS });
+  return JSON.parse(cm.data?.["router.json"] ?? "{}").encoder;
+}
+
+const deploymentGone = (name: string) =>
+  apps.readNamespacedDeployment({ name, namespace: NS }).then(
+    () => false,
+    () => true,
+  );
+
+async function eventsOf(name: string): Promise<{ type: string; reason: string; note: string }[]> {
+  const list = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
+  return list.items
+    .filter((e) => e.regarding?.name === name && e.regarding.kind === "EmbeddingModel")
+    .map((e) => ({ type: e.type ?? "", reason: e.reason ?? "", note: e.note ?? "" }));
+}
+
+beforeAll(async () => {
+  await setUpCluster(cp, NS);
+  operator = await startOperator(cp, { namespace: NS, encoders, intervalSeconds: INTERVAL_S });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+});
+
+describe("operator: an encoder rollout", () => {
+  it("when the runtime changes, then the candidate runs beside the stable, routers send it stepWeights[0], and it is promoted", async () => {
+    const stable = await deployStable("good", true);
+    const vi = await waitFor("index resolved", async () => {
+      const got = await getCustom(cp, NS, "vectorindexes", "good-docs");
+      return conditionOf(got, "ModelResolved")?.status === "True" ? got : undefined;
+    });
+    const generation = vi.status?.["activeGeneration"];
+    expect(generation).toBe(generationName(modelFingerprint("good")));
+    expect(await routerEncoder("good-docs")).toEqual({
+      url: `http://good-encoder-${stable}.${NS}.svc:8080`,
+      revision: stable,
+    });
+
+    const c = await editRuntime("good", 4);
+    expect(c.stableRevision).toBe(stable);
+    const candidate = `good-encoder-${c.revision}`;
+    await waitFor("the candidate's Deployment and Service", async () =>
+      (await apps.readNamespacedDeployment({ name: candidate, namespace: NS })) &&
+      (await core.readNamespacedService({ name: candidate, namespace: NS })).spec?.selector?.[
+        "embedops.dev/revision"
+      ] === c.revision
+        ? true
+        : undefined,
+    );
+    await markWorkloadReady(cp, "Deployment", NS, candidate);
+
+    const atTen = await waitFor("the router's canary at 10%", async () => {
+      const enc = await routerEncoder("good-docs");
+      return (enc?.["canary"] as { weight?: number } | undefined)?.weight === 10 ? enc : undefined;
+    });
+    expect(atTen).toEqual({
+      url: `http://good-encoder-${stable}.${NS}.svc:8080`,
+      revision: stable,
+      canary: { url: `http://${candidate}.${NS}.svc:8080`, revision: c.revision, weight: 10 },
+    });
+    const progressing = canaryOf(await model("good"));
+    expect(progressing).toMatchObject({
+      phase: "Progressing",
+      weight: 10,
+      fingerprint: modelFingerprint("good"),
+    });
+
+    const done = await waitFor(
+      "promoted, and the old revision removed",
+      async () => {
+        const em = await model("good");
+        return canaryOf(em)?.phase === "Succeeded" &&
+          em?.status?.["revision"] === c.revision &&
+          (await deploymentGone(`good-encoder-${stable}`))
+          ? em
+          : undefined;
+      },
+      30_000,
+    );
+    expect(conditionOf(done, "Degraded")?.status).toBe("False");
+    // The index follows the model's status write through the model watch.
+    const promoted = await waitFor("the router on the new stable alone", async () => {
+      const enc = await routerEncoder("good-docs");
+      return enc?.["revision"] === c.revision ? enc : undefined;
+    });
+    expect(promoted).toEqual({ url: `http://${candidate}.${NS}.svc:8080`, revision: c.revision });
+    // Same fingerprint: the index keeps its generation and its data.
+    expect((await getCustom(cp, NS, "vectorindexes", "good-docs"))?.status?.["activeGeneration"]).toBe(
+      generation,
+    );
+    const reasons = (await eventsOf("good")).map((e) => e.reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining(["RolloutStarted", "CanaryWeight", "Promoting", "Promoted"]),
+    );
+  });
+
+  it("when the candidate's p99 is above the SLO, then it is rolled back within interval × (maxFailedChecks + 1) + 5 s", async () => {
+    const stable = await deployStable("bad");
+    const c = await editRuntime("bad", 4);
+    encoders.setLatency(c.revision, "slow");
+    const candidate = `bad-encoder-${c.revision}`;
+    await waitFor("candidate Deployment", () =>
+      apps.readNamespacedDeployment({ name: candidate, namespace: NS }),
+    );
+    await markWorkloadReady(cp, "Deployment", NS, candidate);
+
+    await waitFor(
+      "first traffic to the candidate",
+      async () => ((canaryOf(await model("bad"))?.weight ?? 0) > 0 ? true : undefined),
+      20_000,
+    );
+    const firstTraffic = Date.now();
+    const failed = await waitFor("Failed", async () => {
+      const em = await model("bad");
+      return canaryOf(em)?.phase === "Failed" ? em : undefined;
+    });
+    const elapsedMs = Date.now() - firstTraffic;
+    const boundMs = INTERVAL_S * 1000 * (1 + 1) + 5000;
+    console.log(`bad candidate: first traffic → Failed in ${elapsedMs} ms (bound ${boundMs} ms)`);
+    expect(elapsedMs).toBeLessThan(boundMs);
+
+    expect(canaryOf(failed)).toMatchObject({ phase: "Failed", reason: "RolloutFailed", weight: 0 });
+    expect(conditionOf(failed, "Degraded")).toMatchObject({ status: "True", reason: "RolloutFailed" });
+    expect(failed.status?.["revision"]).toBe(stable);
+    await waitFor("candidate scaled to 0", async () =>
+      (await apps.readNamespacedDeployment({ name: candidate, namespace: NS })).spec?.replicas === 0
+        ? true
+        : undefined,
+    );
+    const stableDeployment = await apps.readNamespacedDeployment({
+      name: `bad-encoder-${stable}`,
+      namespace: NS,
+    });
+    expect(stableDeployment.spec?.replicas).toBe(1);
+    const warning = await waitFor("the RolloutFailed Warning", async () =>
+      (await eventsOf("bad")).find((e) => e.type === "Warning" && e.reason === "RolloutFailed"),
+    );
+    expect(warning.note).toMatch(/p99 [\d.]+ ms > 500 ms at weight 10%/);
+  });
+
+  it("when the new revision changes the fingerprint, then it is held (NewGenerationRequired) and the index keeps its generation and the stable encoder", async () => {
+    const stable = await deployStable("newfp", true);
+    const before = await waitFor("index resolved", async () => {
+      const got = await getCustom(cp, NS, "vectorindexes", "newfp-docs");
+      return conditionOf(got, "ModelResolved")?.status === "True" ? got : undefined;
+    });
+    const c = await editRuntime("newfp", 4);
+    encoders.setFingerprint(c.revision, modelFingerprint("newfp-other-weights"));
+    await waitFor("candidate Deployment", () =>
+      apps.readNamespacedDeployment({ name: `newfp-encoder-${c.revision}`, namespace: NS }),
+    );
+    await markWorkloadReady(cp, "Deployment", NS, `newfp-encoder-${c.revision}`);
+    const held = await waitFor("NewGenerationRequired", async () => {
+      const em = await model("newfp");
+      return canaryOf(em)?.reason === "NewGenerationRequired" ? em : undefined;
+    });
+    expect(canaryOf(held)).toMatchObject({ phase: "Paused", weight: 0 });
+    expect(held.status?.["fingerprint"]).toBe(modelFingerprint("newfp"));
+    expect(conditionOf(held, "Progressing")).toMatchObject({
+      status: "False",
+      reason: "NewGenerationRequired",
+    });
+    await waitFor("candidate scaled to 0", async () =>
+      (await apps.readNamespacedDeployment({ name: `newfp-encoder-${c.revision}`, namespace: NS })).spec
+        ?.replicas === 0
+        ? true
+        : undefined,
+    );
+    // A few intervals later: nothing moved.
+    await new Promise((r) => setTimeout(r, INTERVAL_S * 2000));
+    const after = await getCustom(cp, NS, "vectorindexes", "newfp-docs");
+    expect(after?.status?.["activeGeneration"]).toBe(generationName(modelFingerprint("newfp")));
+    expect(after?.status?.["activeGeneration"]).toBe(before.status?.["activeGeneration"]);
+    const sets = await apps.listNamespacedStatefulSet({
+      namespace: NS,
+      labelSelector: "embedops.dev/index=newfp-docs",
+    });
+    expect(sets.items.map((s) => s.metadata?.labels?.["embedops.dev/generation"])).toEqual([
+      generationName(modelFingerprint("newfp")),
+    ]);
+    expect(after?.status?.["fingerprint"]).toBe(modelFingerprint("newfp"));
+    expect(await routerEncoder("newfp-docs")).toEqual({
+      url: `http://newfp-encoder-${stable}.${NS}.svc:8080`,
+      revision: stable,
+    });
+  });
+
+  it("when the abort annotation names the candidate, then it is rolled back at once", async () => {
+    const stable = await deployStable("abort");
+    // Its pods never become ready here, so it waits in Initializing until the command.
+    const c = await editRuntime("abort", 4);
+    await waitFor("candidate Deployment", () =>
+      apps.readNamespacedDeployment({ name: `abort-encoder-${c.revision}`, namespace: NS }),
+    );
+    const r = await kubectl(cp, [
+      ...["-n", NS, "annotate", "--overwrite", "em", "abort"],
+      `embedops.dev/rollout-command=abort:${c.revision}`,
+    ]);
+    expect(r.code).toBe(0);
+    const em = await waitFor("Aborted", async () => {
+      const got = await model("abort");
+      return canaryOf(got)?.reason === "Aborted" ? got : undefined;
+    });
+    expect(canaryOf(em)).toMatchObject({ phase: "Failed", weight: 0 });
+    expect(em.status?.["revision"]).toBe(stable);
+    await waitFor("candidate scaled to 0", async () =>
+      (await apps.readNamespacedDeployment({ name: `abort-encoder-${c.revision}`, namespace: NS })).spec
+        ?.replicas === 0
+        ? true
+        : undefined,
+    );
+  });
+
+  it("when kubectl get em runs, then CANARY and ROLLOUT show the weight and phase", async () => {
+    const r = await kubectl(cp, ["-n", NS, "get", "em", "bad", "good"]);
+    expect(r.code).toBe(0);
+    const [header, ...rows] = r.stdout.trim().split("\n");
+    expect(header).toMatch(/CANARY\s+ROLLOUT/);
+    expect(rows.find((l) => l.startsWith("bad "))).toMatch(/\s0\s+Failed\s/);
+    expect(rows.find((l) => l.startsWith("good "))).toMatch(/\s0\s+Succeeded\s/);
+  });
+});
