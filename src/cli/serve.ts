@@ -115,6 +115,9 @@ class LocalDataPlane {
       port,
     ).start();
     await waitReady(url, `encoder ${revision} of EmbeddingModel "${m.name}"`);
+    // A cold ONNX session runs its first batches slowly; a candidate's first real requests must not
+    // pay for that and count it against its p99.
+    if (role === "candidate") await warmUp(url);
     const routed = role === "candidate" ? process.env[TEST_CANARY_ROUTED_URL_ENV] : undefined;
     return { revision, url, routedUrl: routed ?? url };
   }
@@ -204,6 +207,20 @@ class LocalDataPlane {
     // ^ encoders are stopped last, after the rollout drivers stopped ticking (see run()).
     for (const rank of [0, 1, 2])
       await Promise.all(this.children.filter((c) => order(c) === rank).map((c) => c.stop()));
+  }
+}
+
+async function warmUp(url: string): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await fetch(`${url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: ["warm-up text for a new encoder revision"] }),
+      signal: AbortSignal.timeout(10_000),
+    }).then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    );
   }
 }
 

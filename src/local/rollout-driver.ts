@@ -129,6 +129,8 @@ export class RolloutDriver {
   private probesSent = 0;
   private probeWindow: string | undefined;
   private probeRound = 0;
+  private probeQueue: { handle: EncoderHandle; text: string }[] = [];
+  private probing = false;
   private lastRouting = "";
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -445,13 +447,28 @@ export class RolloutDriver {
     this.probesSent += due;
     const targets = [this.encoders.get(desired.candidateRevision)];
     if (desired.probeStable) targets.push(this.encoders.get(desired.stableRevision));
-    for (const h of targets) {
-      if (!h) continue;
-      for (const t of texts) {
-        void this.io
-          .probe(h.url, [t])
-          .catch((err: unknown) => this.log.debug("rollout: probe failed", { revision: h.revision, err }));
+    for (const h of targets) if (h) this.probeQueue.push(...texts.map((t) => ({ handle: h, text: t })));
+    void this.pumpProbes();
+  }
+
+  /**
+   * One probe in flight at a time: probes are a trickle that lets a quiet canary conclude, and a
+   * burst of them would queue in the encoder and fail its p99 by itself.
+   */
+  private async pumpProbes(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      for (let p = this.probeQueue.shift(); p && !this.stopped; p = this.probeQueue.shift()) {
+        if (!this.encoders.has(p.handle.revision)) continue;
+        await this.io
+          .probe(p.handle.url, [p.text])
+          .catch((err: unknown) =>
+            this.log.debug("rollout: probe failed", { revision: p?.handle.revision, err }),
+          );
       }
+    } finally {
+      this.probing = false;
     }
   }
 }

@@ -27,13 +27,15 @@ export interface ServeOptions {
   file?: string;
   /** Destroy the reading end of serve's stdout at once, as when the script that started it exits. */
   closeStdout?: boolean;
+  /** Extra environment (test hooks such as EMBEDOPS_TEST_MIN_INTERVAL_SECONDS). */
+  env?: Record<string, string>;
 }
 
 export function spawnServe(o: ServeOptions): ServeProcess {
   const proc = spawn(
     process.execPath,
     [CLI, "serve", "-f", o.file ?? "examples/quickstart.yaml", "--data-dir", o.dataDir],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...o.env } },
   );
   let output = "";
   const append = (d: Buffer) => {
