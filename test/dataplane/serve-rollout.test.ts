@@ -172,6 +172,26 @@ describe.skipIf(!haveModel())(
       rmSync(dir, { recursive: true, force: true });
     });
 
+    it("when the file turns invalid, then serve says why and keeps serving; SIGHUP reloads it", async () => {
+      const valid = yaml(1, [50]);
+      writeFileSync(file, valid.replace("threads: 1", "threads: many"));
+      await until(
+        "invalid file reported",
+        10_000,
+        () => serve.output().includes("still serving the previous one") || undefined,
+      );
+      expect(serve.output()).toMatch(/spec\.runtime\.threads/);
+      expect(readRolloutFile(dataDir, "minilm")?.canary).toBeUndefined();
+      writeFileSync(file, valid);
+      await until("valid again", 10_000, () => logLines(serve, "reloaded").length > 0 || undefined);
+      serve.proc.kill("SIGHUP");
+      await until(
+        "SIGHUP reload",
+        10_000,
+        () => logLines(serve, "reloaded").some((l) => l["why"] === "SIGHUP") || undefined,
+      );
+    });
+
     it("when the candidate is 300 ms slower than a 200 ms p99 SLO, then it is rolled back within the bound and stable is untouched", async () => {
       const stableRevision = readRolloutFile(dataDir, "minilm")!.stableRevision;
       const stableBefore = encoderPids(serve);
