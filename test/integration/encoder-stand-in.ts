@@ -1,4 +1,5 @@
-// Stands in for the encoder pods of every revision (no pods run against a bare API server): what
+// Stands in for the encoder pods of every revision of every model (revisions are keyed by model
+// too: two models with the same spec have the same revision hash) (no pods run against a bare API server): what
 // each revision's own Service would answer on /info and /metrics, as the operator's rollout I/O
 // sees it. The test decides per revision: its fingerprint (default: one per model, so a runtime
 // change is a traffic canary) and its latency (each /metrics scrape has served REQUESTS_PER_SCRAPE
@@ -11,9 +12,10 @@ export const REQUESTS_PER_SCRAPE = 50;
 /** Histogram buckets of embedops_encoder_request_duration_seconds (a subset is enough here). */
 const BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5];
 
-export type Latency = "fast" | "slow";
+/** idle: no client traffic at all; only the operator's probes are served (fast). */
+export type Latency = "fast" | "slow" | "idle";
 /** Where a request lands: fast 10-50 ms (p99 ≈ 50 ms), slow 1-2.5 s (p99 ≈ 2.5 s). */
-const UPPER: Record<Latency, number> = { fast: 0.05, slow: 2.5 };
+const UPPER: Record<Exclude<Latency, "idle">, number> = { fast: 0.05, slow: 2.5 };
 
 export const modelFingerprint = (model: string): string =>
   createHash("sha256").update(`model:${model}`).digest("hex");
@@ -26,30 +28,42 @@ export class EncoderStandIn {
   readonly scrapes = new Map<string, number>();
   readonly probes = new Map<string, number>();
 
-  setFingerprint(revision: string, fingerprint: string): void {
-    this.fingerprints.set(revision, fingerprint);
+  setFingerprint(model: string, revision: string, fingerprint: string): void {
+    this.fingerprints.set(`${model}/${revision}`, fingerprint);
   }
-  setLatency(revision: string, latency: Latency): void {
-    this.latency.set(revision, latency);
+  setLatency(model: string, revision: string, latency: Latency): void {
+    this.latency.set(`${model}/${revision}`, latency);
+  }
+  /** Probe requests a revision got, by `model/revision`. */
+  probesOf(model: string, revision: string): number {
+    return this.probes.get(`${model}/${revision}`) ?? 0;
   }
 
   readonly probe: FingerprintProbe = async (model, _namespace, revision) => ({
-    fingerprint: (revision && this.fingerprints.get(revision)) ?? modelFingerprint(model),
+    fingerprint: (revision && this.fingerprints.get(`${model}/${revision}`)) ?? modelFingerprint(model),
     dimension: 384,
   });
 
-  readonly scrape: MetricsScraper = async (_model, _namespace, revision) => {
-    this.scrapes.set(revision, (this.scrapes.get(revision) ?? 0) + 1);
-    const counts = this.served.get(revision) ?? new Map<number, number>();
-    const upper = UPPER[this.latency.get(revision) ?? "fast"];
-    counts.set(upper, (counts.get(upper) ?? 0) + REQUESTS_PER_SCRAPE);
-    this.served.set(revision, counts);
-    return metricsText(revision, counts);
+  readonly scrape: MetricsScraper = async (model, _namespace, revision) => {
+    const key = `${model}/${revision}`;
+    this.scrapes.set(key, (this.scrapes.get(key) ?? 0) + 1);
+    const latency = this.latency.get(key) ?? "fast";
+    if (latency !== "idle") this.serve(key, UPPER[latency], REQUESTS_PER_SCRAPE);
+    return metricsText(revision, this.served.get(key) ?? new Map());
   };
 
-  readonly sendProbe: ProbeSender = async (_model, _namespace, revision) => {
-    this.probes.set(revision, (this.probes.get(revision) ?? 0) + 1);
+  /** A probe is a request like any other: the encoder counts it (fast). */
+  readonly sendProbe: ProbeSender = async (model, _namespace, revision) => {
+    const key = `${model}/${revision}`;
+    this.probes.set(key, (this.probes.get(key) ?? 0) + 1);
+    this.serve(key, UPPER.fast, 1);
   };
+
+  private serve(key: string, upper: number, n: number): void {
+    const counts = this.served.get(key) ?? new Map<number, number>();
+    counts.set(upper, (counts.get(upper) ?? 0) + n);
+    this.served.set(key, counts);
+  }
 }
 
 /** The encoder's request histogram (src/encoder/metrics.ts) for one revision's 200s. */

@@ -206,7 +206,7 @@ describe("operator: an encoder rollout", () => {
   it("when the candidate's p99 is above the SLO, then it is rolled back within interval × (maxFailedChecks + 1) + 5 s", async () => {
     const stable = await deployStable("bad");
     const c = await editRuntime("bad", 4);
-    encoders.setLatency(c.revision, "slow");
+    encoders.setLatency("bad", c.revision, "slow");
     const candidate = `bad-encoder-${c.revision}`;
     await waitFor("candidate Deployment", () =>
       apps.readNamespacedDeployment({ name: candidate, namespace: NS }),
@@ -254,7 +254,7 @@ describe("operator: an encoder rollout", () => {
       return conditionOf(got, "ModelResolved")?.status === "True" ? got : undefined;
     });
     const c = await editRuntime("newfp", 4);
-    encoders.setFingerprint(c.revision, modelFingerprint("newfp-other-weights"));
+    encoders.setFingerprint("newfp", c.revision, modelFingerprint("newfp-other-weights"));
     await waitFor("candidate Deployment", () =>
       apps.readNamespacedDeployment({ name: `newfp-encoder-${c.revision}`, namespace: NS }),
     );
@@ -292,6 +292,33 @@ describe("operator: an encoder rollout", () => {
       url: `http://newfp-encoder-${stable}.${NS}.svc:8080`,
       revision: stable,
     });
+  });
+
+  it("when the candidate gets no client traffic, then the operator probes it and the rollout still concludes", async () => {
+    await deployStable("quiet");
+    const c = await editRuntime("quiet", 4);
+    encoders.setLatency("quiet", c.revision, "idle");
+    const candidate = `quiet-encoder-${c.revision}`;
+    await waitFor("candidate Deployment", () =>
+      apps.readNamespacedDeployment({ name: candidate, namespace: NS }),
+    );
+    await markWorkloadReady(cp, "Deployment", NS, candidate);
+    const inconclusive = await waitFor("an inconclusive check that starts probes", async () => {
+      const got = canaryOf(await model("quiet")) as Canary & { probing?: boolean };
+      return got?.probing === true ? got : undefined;
+    });
+    expect(inconclusive.phase).toBe("Progressing");
+    const done = await waitFor(
+      "promoted on probe traffic alone",
+      async () => {
+        const em = await model("quiet");
+        return canaryOf(em)?.phase === "Succeeded" ? em : undefined;
+      },
+      30_000,
+    );
+    expect(done.status?.["revision"]).toBe(c.revision);
+    // policy.probe.requests (default 30) per interval while probing, one text per request.
+    expect(encoders.probesOf("quiet", c.revision)).toBeGreaterThanOrEqual(30);
   });
 
   it("when the abort annotation names the candidate, then it is rolled back at once", async () => {
