@@ -3,6 +3,8 @@
 set -euo pipefail
 missing=()
 command -v etcd >/dev/null || missing+=(etcd-server)
+# The rollout analysis' Prometheus provider is tested against a real Prometheus.
+command -v prometheus >/dev/null || missing+=(prometheus)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
