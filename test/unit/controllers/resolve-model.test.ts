@@ -57,4 +57,40 @@ describe("resolveModel", () => {
       encoderAuth: { name: "encoder-auth", key: "token" },
     });
   });
+
+  const canary = (phase: string, weight: number, stableRevision = "aaaaaaaaaa") => ({
+    phase,
+    revision: "bbbbbbbbbb",
+    stableRevision,
+    weight,
+    stepIndex: 0,
+    failedChecks: 0,
+    inconclusiveChecks: 0,
+    startedAt: "2026-01-01T00:00:00Z",
+  });
+  it.each([
+    ["no revision yet", {}, undefined],
+    ["a stable revision alone", { revision: "aaaaaaaaaa" }, { revision: "aaaaaaaaaa" }],
+    [
+      "a canary taking 10%",
+      { revision: "aaaaaaaaaa", canary: canary("Progressing", 10) },
+      { revision: "aaaaaaaaaa", canary: { revision: "bbbbbbbbbb", weight: 10 } },
+    ],
+    [
+      "a candidate held for a new fingerprint (weight 0)",
+      { revision: "aaaaaaaaaa", canary: canary("Paused", 0) },
+      { revision: "aaaaaaaaaa" },
+    ],
+    [
+      "a canary record of an older stable",
+      { revision: "cccccccccc", canary: canary("Progressing", 10) },
+      { revision: "cccccccccc" },
+    ],
+  ])("when the model has %s, then the router's encoders follow", (_c, status, expected) => {
+    const m = { ...model(), status: { fingerprint: FINGERPRINT, ...status } } as ReturnType<typeof model>;
+    const r = resolveModel(index().spec, "ns", { found: true, model: m });
+    expect(r.ok && r.encoder).toEqual(expected ?? undefined);
+    // The generation is named by the stable's fingerprint whatever the candidate reports.
+    expect(r.ok && r.fingerprint).toBe(FINGERPRINT);
+  });
 });

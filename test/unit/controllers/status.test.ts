@@ -94,6 +94,58 @@ describe("EmbeddingModel status", () => {
     const again = modelStatus({ ...o, previous: first, now: T1 });
     expect(again).toEqual(first);
   });
+
+  it("when a rollout asserts Progressing and Degraded, then they replace the workload's own, and Ready stays with the stable", () => {
+    const canary = {
+      phase: "Failed" as const,
+      reason: "RolloutFailed",
+      message: "revision b rolled back after 1 failed check(s): p99 900 ms > 500 ms at weight 10%",
+      revision: "b",
+      stableRevision: "a",
+      weight: 0,
+      stepIndex: 0,
+      failedChecks: 1,
+      inconclusiveChecks: 0,
+      startedAt: T0,
+    };
+    const s = modelStatus({
+      generation: 2,
+      dimension: 384,
+      deployment: deployment(1),
+      revision: "a",
+      report: { fingerprint: FINGERPRINT, dimension: 384 },
+      previous: undefined,
+      now: T1,
+      rollout: {
+        canary,
+        conditions: [
+          { type: "Progressing", status: "False", reason: "RolloutFailed", message: canary.message },
+          { type: "Degraded", status: "True", reason: "RolloutFailed", message: canary.message },
+        ],
+      },
+    });
+    expect(cond(s, "Ready")).toMatchObject({ status: "True" });
+    expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "RolloutFailed" });
+    expect(cond(s, "Progressing")).toMatchObject({ status: "False", reason: "RolloutFailed" });
+    expect(s.canary).toEqual(canary);
+    expect(s.revision).toBe("a");
+    expect(s.phase).toBe("Degraded");
+  });
+
+  it("when applying children failed, then ApplyFailed keeps Degraded over the rollout's", () => {
+    const s = modelStatus({
+      generation: 2,
+      deployment: deployment(1),
+      applyError: "applying Deployment/x failed: forbidden",
+      previous: undefined,
+      now: T1,
+      rollout: {
+        canary: undefined,
+        conditions: [{ type: "Degraded", status: "True", reason: "RolloutFailed", message: "m" }],
+      },
+    });
+    expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "ApplyFailed" });
+  });
 });
 
 describe("VectorIndex status", () => {
