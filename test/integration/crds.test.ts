@@ -138,6 +138,8 @@ describe("examples", () => {
       "PHASE",
       "FINGERPRINT",
       "REPLICAS",
+      "CANARY",
+      "ROLLOUT",
       "AGE",
     ]);
     const vi = await ok(["-n", ns, "get", "vi"]);
