@@ -115,11 +115,16 @@ const deploymentGone = (name: string) =>
     () => true,
   );
 
-async function eventsOf(name: string): Promise<{ type: string; reason: string; note: string }[]> {
+async function eventsOf(name: string): Promise<{ type: string; reason: string; note: string; at: number }[]> {
   const list = await kc.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
   return list.items
     .filter((e) => e.regarding?.name === name && e.regarding.kind === "EmbeddingModel")
-    .map((e) => ({ type: e.type ?? "", reason: e.reason ?? "", note: e.note ?? "" }));
+    .map((e) => ({
+      type: e.type ?? "",
+      reason: e.reason ?? "",
+      note: e.note ?? "",
+      at: new Date(e.eventTime ?? 0).getTime(),
+    }));
 }
 
 beforeAll(async () => {
@@ -245,6 +250,16 @@ describe("operator: an encoder rollout", () => {
       (await eventsOf("bad")).find((e) => e.type === "Warning" && e.reason === "RolloutFailed"),
     );
     expect(warning.note).toMatch(/p99 [\d.]+ ms > 500 ms at weight 10%/);
+    // The operator's own clock: from the event that moved traffic to the one that took it back.
+    const weighted = (await eventsOf("bad")).find((e) => e.reason === "CanaryWeight");
+    console.log(
+      `bad candidate (event times): CanaryWeight → RolloutFailed in ${warning.at - (weighted?.at ?? 0)} ms`,
+    );
+    expect(warning.at - (weighted?.at ?? 0)).toBeLessThan(boundMs);
+    const counted = await operator.runtime.metrics.registry.getSingleMetricAsString(
+      "embedops_operator_rollouts_total",
+    );
+    expect(counted).toMatch(/embedops_operator_rollouts_total\{result="Failed",reason="RolloutFailed"\} 1/);
   });
 
   it("when the new revision changes the fingerprint, then it is held (NewGenerationRequired) and the index keeps its generation and the stable encoder", async () => {
@@ -319,6 +334,36 @@ describe("operator: an encoder rollout", () => {
     expect(done.status?.["revision"]).toBe(c.revision);
     // policy.probe.requests (default 30) per interval while probing, one text per request.
     expect(encoders.probesOf("quiet", c.revision)).toBeGreaterThanOrEqual(30);
+  });
+
+  it("when the operator restarts mid-rollout, then the new one resumes at the same step and promotes", async () => {
+    const stable = await deployStable("restart");
+    const c = await editRuntime("restart", 4);
+    const candidate = `restart-encoder-${c.revision}`;
+    await waitFor("candidate Deployment", () =>
+      apps.readNamespacedDeployment({ name: candidate, namespace: NS }),
+    );
+    await markWorkloadReady(cp, "Deployment", NS, candidate);
+    await waitFor("the candidate at 10%", async () =>
+      canaryOf(await model("restart"))?.weight === 10 ? true : undefined,
+    );
+    await operator.stop();
+    const during = canaryOf(await model("restart"));
+    operator = await startOperator(cp, { namespace: NS, encoders, intervalSeconds: INTERVAL_S });
+    // No scrape baseline survives: the first due check starts the window again, nothing counted.
+    const done = await waitFor(
+      "promoted by the new operator",
+      async () => {
+        const em = await model("restart");
+        return canaryOf(em)?.phase === "Succeeded" ? em : undefined;
+      },
+      30_000,
+    );
+    expect(during?.revision).toBe(c.revision);
+    expect(done.status?.["revision"]).toBe(c.revision);
+    await waitFor("the old stable removed", async () =>
+      (await deploymentGone(`restart-encoder-${stable}`)) ? true : undefined,
+    );
   });
 
   it("when the abort annotation names the candidate, then it is rolled back at once", async () => {
