@@ -109,12 +109,18 @@ class LocalDataPlane {
   ): Promise<EncoderHandle> {
     const port = role === "candidate" ? Number(process.env[TEST_CANARY_PORT_ENV] ?? 0) : 0;
     const name = encoderChildName(m.name, revision);
-    const url = await this.child(
-      name,
-      ["encoder", "--model-dir", m.modelDir, ...args, "--revision", revision],
-      port,
-    ).start();
-    await waitReady(url, `encoder ${revision} of EmbeddingModel "${m.name}"`);
+    let url: string;
+    try {
+      url = await this.child(
+        name,
+        ["encoder", "--model-dir", m.modelDir, ...args, "--revision", revision],
+        port,
+      ).start();
+      await waitReady(url, `encoder ${revision} of EmbeddingModel "${m.name}"`);
+    } catch (err) {
+      await this.stopChild(name);
+      throw err;
+    }
     // A cold ONNX session runs its first batches slowly; a candidate's first real requests must not
     // pay for that and count it against its p99.
     if (role === "candidate") await warmUp(url);

@@ -28,6 +28,9 @@ import type { EncoderRouting } from "./plan.js";
 /** How often the driver looks at the clock and the command file; checks run when they are due. */
 export const TICK_MS = 500;
 
+/** Wait this long before starting an encoder revision again after it failed to start. */
+export const START_RETRY_MS = 10_000;
+
 /** Test hook: shortens analysis intervals below the CRD's 10 s minimum (tests and demos only). */
 export const TEST_INTERVAL_ENV = "EMBEDOPS_TEST_MIN_INTERVAL_SECONDS";
 
@@ -137,6 +140,7 @@ export class RolloutDriver {
   private again = false;
   private stopped = false;
   private badCommand: string | undefined;
+  private readonly startFailures = new Map<string, number>();
 
   constructor(
     readonly model: string,
@@ -379,8 +383,18 @@ export class RolloutDriver {
       this.log.error("rollout: no encoder flags known for revision", { model: this.model, revision });
       return;
     }
+    const retryAt = this.startFailures.get(revision);
+    if (retryAt !== undefined && this.io.now() < retryAt) return;
     this.log.info("rollout: encoder starting", { model: this.model, revision, role });
-    this.encoders.set(revision, await this.io.startEncoder(revision, args, role));
+    try {
+      this.encoders.set(revision, await this.io.startEncoder(revision, args, role));
+      this.startFailures.delete(revision);
+    } catch (err) {
+      // Not every tick: a candidate that cannot start is retried now and then, and the state
+      // machine fails it at its progress deadline (it never reports a fingerprint).
+      this.startFailures.set(revision, this.io.now() + START_RETRY_MS);
+      this.log.error("rollout: encoder did not start", { model: this.model, revision, role, err });
+    }
   }
 
   private async route(desired: DesiredState): Promise<void> {

@@ -25,7 +25,11 @@ const MAX_FAILED = 1;
 /** The issue's bound: analysisInterval × (maxFailedChecks + 1) + 5 s from the candidate's first traffic. */
 const BOUND_MS = INTERVAL_S * (MAX_FAILED + 1) * 1000 + 5000;
 
-function yaml(threads: number, stepWeights: number[]): string {
+/**
+ * The file serve runs. `maxP99Ms`: 200 where the candidate is made slow on purpose; the healthy
+ * cases allow 1 s, as p99 on a loaded 2-core test machine with three encoders crosses 200 ms.
+ */
+function yaml(threads: number, stepWeights: number[], maxP99Ms = 200): string {
   return `apiVersion: embedops.dev/v1alpha1
 kind: EmbeddingModel
 metadata:
@@ -46,7 +50,7 @@ spec:
     maxFailedChecks: ${MAX_FAILED}
     maxInconclusiveChecks: 5
     slo:
-      maxP99LatencyMs: 200
+      maxP99LatencyMs: ${maxP99Ms}
       minRequests: 5
     probe:
       requests: 20
@@ -230,10 +234,22 @@ describe.skipIf(!haveModel())(
       });
     }, 120_000);
 
+    it("when `embedops rollout abort` is run against serve, then the candidate is stopped and status says Aborted", async () => {
+      const previous = readRolloutFile(dataDir, "minilm")?.canary?.revision;
+      writeFileSync(file, yaml(5, [20, 50]));
+      await until("Progressing", 60_000, () =>
+        newRollout(previous)?.canary?.phase === "Progressing" ? true : undefined,
+      );
+      const abort = cli(["rollout", "abort", "em/minilm", "--data-dir", dataDir]);
+      expect(abort.status, abort.stderr).toBe(0);
+      expect(abort.stdout).toMatch(/^em\/minilm {2}canary \w{4}…\(0%\) Failed \(Aborted\)/);
+      await until("candidate stopped", 20_000, () => encoderPids(serve).length === 1 || undefined);
+    }, 90_000);
+
     it("when the candidate is healthy, then it is promoted through every step and the old stable stops", async () => {
       const previous = readRolloutFile(dataDir, "minilm")?.canary?.revision;
       const load = traffic(router);
-      writeFileSync(file, yaml(3, [20, 50]));
+      writeFileSync(file, yaml(3, [20, 50], 1000));
       const weights: number[] = [];
       const done = await until("promotion", 90_000, () => {
         const f = newRollout(previous);
@@ -262,7 +278,7 @@ describe.skipIf(!haveModel())(
       router = (await waitServeReady(serve)).indexes["docs"]!.router;
 
       const previous = readRolloutFile(dataDir, "minilm")?.canary?.revision;
-      writeFileSync(file, yaml(4, [20, 50]));
+      writeFileSync(file, yaml(4, [20, 50], 1000));
       const atKill = await until("Progressing", 60_000, () => {
         const f = newRollout(previous);
         return f?.canary?.phase === "Progressing" ? f.canary : undefined;

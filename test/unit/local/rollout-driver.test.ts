@@ -216,6 +216,22 @@ describe("RolloutDriver", () => {
     expect(io2.routes.at(-1)?.canary?.weight).toBe(50);
   });
 
+  it("when the candidate cannot start, then it is retried now and then, not at every tick", async () => {
+    const { io, d } = await setup();
+    let attempts = 0;
+    io.startEncoder = async () => {
+      attempts += 1;
+      throw new Error("exited before listening");
+    };
+    d.update(spec("cand2", 2));
+    for (let i = 0; i < 10; i++) await step(io, d, 0.5);
+    expect(attempts).toBe(1);
+    await step(io, d, 10);
+    expect(attempts).toBe(2);
+    expect(d.state.canary?.phase).toBe("Initializing");
+    expect(d.stable?.revision).toBe("stable1");
+  });
+
   it("when EMBEDOPS_TEST_MIN_INTERVAL_SECONDS is set, then it shortens the interval, never lengthens it", () => {
     expect(intervalMsOf(policy, {})).toBe(10_000);
     expect(intervalMsOf(policy, { EMBEDOPS_TEST_MIN_INTERVAL_SECONDS: "2" })).toBe(2000);
