@@ -12,7 +12,7 @@ import {
   type RolloutIo,
 } from "../../../src/local/rollout-driver.js";
 import type { Sample } from "../../../src/rollout/prometheus-text.js";
-import { createLogger } from "../../../src/util/log.js";
+import type { Logger } from "../../../src/util/log.js";
 
 const FP = "ab".repeat(32);
 const policy = ModelRolloutPolicy.parse({
@@ -89,6 +89,15 @@ class Fake implements RolloutIo {
   }
 }
 
+/** The driver's JSON log lines are not what these tests look at; `io.said` holds the human ones. */
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => quiet,
+};
+
 const spec = (revision: string, threads: number) => ({
   revision,
   args: ["--threads", String(threads)],
@@ -98,7 +107,7 @@ const spec = (revision: string, threads: number) => ({
 
 async function setup() {
   const io = new Fake();
-  const log = createLogger({ test: "rollout-driver" });
+  const log = quiet;
   const d = new RolloutDriver(
     "minilm",
     spec("stable1", 1),
