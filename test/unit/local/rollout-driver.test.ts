@@ -209,14 +209,7 @@ describe("RolloutDriver", () => {
     await d.stop();
     const io2 = new Fake();
     io2.t = io.t;
-    const d2 = new RolloutDriver(
-      "minilm",
-      spec("cand2", 2),
-      structuredClone(saved),
-      io2,
-      createLogger(),
-      true,
-    );
+    const d2 = new RolloutDriver("minilm", spec("cand2", 2), structuredClone(saved), io2, quiet, true);
     await d2.startStable();
     expect(io2.started).toEqual(["stable1"]);
     await step(io2, d2, 1);
