@@ -176,7 +176,12 @@ export class EmbeddingModelReconciler implements Controller {
       await startWindow(this.io, target(next, desired.stableRevision));
     }
     if (desired.probe && next) this.probe(name, namespace, spec, next, desired);
-    this.io.baselines.retain(namespace, name, [desired.stableRevision, desired.candidateRevision ?? ""]);
+    const running = [desired.stableRevision, desired.candidateRevision ?? ""];
+    this.io.baselines.retain(namespace, name, running);
+    for (const k of this.probed.keys()) {
+      const [ns, m, rev] = k.split("/");
+      if (ns === namespace && m === name && !running.includes(rev ?? "")) this.probed.delete(k);
+    }
 
     const converged = await convergeChildren(
       deps.objects,
