@@ -37,12 +37,10 @@ import { writeStatus } from "../shared/write-status.js";
 import type { EncoderReport, FingerprintProbe } from "./fingerprint-probe.js";
 import {
   type AnalysisIo,
-  httpJsonGetter,
   httpMetricsScraper,
   httpProbeSender,
   type IntervalTarget,
   intervalVerdict,
-  type JsonGetter,
   type MetricsScraper,
   type ProbeSender,
   ScrapeBaselines,
@@ -63,8 +61,8 @@ export interface EmbeddingModelOptions extends ControllerOptions {
   readonly scrape?: MetricsScraper;
   /** How probe traffic is sent; default POST /v1/embeddings through the revision's Service. */
   readonly sendProbe?: ProbeSender;
-  /** The Prometheus HTTP API, when a policy has slo.prometheus. */
-  readonly getJson?: JsonGetter;
+  /** How the Prometheus HTTP API is called when a policy has slo.prometheus; default fetch. */
+  readonly fetchPrometheus?: typeof fetch;
   /** Caps analysisIntervalSeconds (tests and demos); default $EMBEDOPS_TEST_MIN_INTERVAL_SECONDS. */
   readonly maxIntervalSeconds?: number;
 }
@@ -83,7 +81,7 @@ export class EmbeddingModelReconciler implements Controller {
   constructor(private readonly options: EmbeddingModelOptions) {
     this.io = {
       scrape: options.scrape ?? httpMetricsScraper(),
-      getJson: options.getJson ?? httpJsonGetter(),
+      ...(options.fetchPrometheus ? { fetchPrometheus: options.fetchPrometheus } : {}),
       baselines: new ScrapeBaselines(),
     };
     this.sendProbe = options.sendProbe ?? httpProbeSender();

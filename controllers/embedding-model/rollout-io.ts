@@ -7,13 +7,7 @@ import { encoderRevisionUrl } from "../../src/builders/encoder-service.js";
 import { describeError } from "../../src/kube/errors.js";
 import { analyze, type MetricWindow, type Verdict } from "../../src/rollout/analysis.js";
 import { encoderRequests, requestWindow } from "../../src/rollout/metrics-window.js";
-import {
-  type PrometheusValues,
-  parseQueryResult,
-  prometheusQueryUrl,
-  renderQuery,
-  windowFromPrometheus,
-} from "../../src/rollout/prometheus-api.js";
+import { prometheusWindow } from "../../src/rollout/prometheus-source.js";
 import { parsePrometheusText, type Sample } from "../../src/rollout/prometheus-text.js";
 
 /** GET /metrics of one encoder revision (through its own Service); the text body. */
@@ -26,9 +20,6 @@ export type ProbeSender = (
   revision: string,
   texts: string[],
 ) => Promise<void>;
-
-/** GET a URL and parse the JSON body (the Prometheus HTTP API). */
-export type JsonGetter = (url: string) => Promise<unknown>;
 
 export const SCRAPE_TIMEOUT_MS = 3000;
 export const PROBE_TIMEOUT_MS = 5000;
@@ -71,13 +62,6 @@ export function httpProbeSender(
   };
 }
 
-export const httpJsonGetter =
-  (timeoutMs = SCRAPE_TIMEOUT_MS): JsonGetter =>
-  async (url) => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    return res.json();
-  };
-
 /**
  * The previous scrape per model and revision: the baseline of the next window. In memory only: a
  * restarted operator has none, passes no verdict, and the state machine starts the window again.
@@ -103,7 +87,8 @@ export class ScrapeBaselines {
 
 export interface AnalysisIo {
   readonly scrape: MetricsScraper;
-  readonly getJson: JsonGetter;
+  /** How the Prometheus HTTP API is called (src/rollout/prometheus-source.ts); default fetch. */
+  readonly fetchPrometheus?: typeof fetch;
   readonly baselines: ScrapeBaselines;
 }
 
@@ -146,36 +131,23 @@ export async function startWindow(io: AnalysisIo, t: IntervalTarget): Promise<vo
   }
 }
 
-async function prometheusValues(
-  io: AnalysisIo,
-  t: IntervalTarget,
-  revision: string,
-): Promise<PrometheusValues> {
-  const p = t.spec.rollout.slo.prometheus;
-  if (!p) return {};
-  const vars = {
-    revision,
-    intervalSeconds: (t.window.toMs - t.window.fromMs) / 1000,
-    namespace: t.namespace,
-    name: t.model,
-  };
-  const one = async (query: string | undefined): Promise<number | undefined> => {
-    if (query === undefined) return undefined;
-    const url = prometheusQueryUrl(p.url, renderQuery(query, vars), Math.floor(t.window.toMs / 1000));
-    const r = parseQueryResult(await io.getJson(url));
-    if (!r.ok) throw new Error(r.error);
-    return r.value;
-  };
-  const [requests, errorRate, p99Seconds] = await Promise.all([
-    one(p.requestsQuery),
-    one(p.errorRateQuery),
-    one(p.p99LatencyQuery),
-  ]);
-  return {
-    ...(requests !== undefined ? { requests } : {}),
-    ...(errorRate !== undefined ? { errorRate } : {}),
-    ...(p99Seconds !== undefined ? { p99Seconds } : {}),
-  };
+/** A revision's window from the SLO's PromQL, the encoders' /metrics filling in what has no query. */
+function fromPrometheus(io: AnalysisIo, t: IntervalTarget, revision: string, fallback: MetricWindow) {
+  const slo = t.spec.rollout.slo.prometheus;
+  if (!slo) return Promise.resolve(fallback);
+  return prometheusWindow({
+    slo,
+    vars: {
+      revision,
+      intervalSeconds: (t.window.toMs - t.window.fromMs) / 1000,
+      namespace: t.namespace,
+      name: t.model,
+    },
+    at: t.window.toMs,
+    fallback,
+    timeoutMs: SCRAPE_TIMEOUT_MS,
+    ...(io.fetchPrometheus ? { fetchImpl: io.fetchPrometheus } : {}),
+  });
 }
 
 /**
@@ -200,12 +172,10 @@ export async function intervalVerdict(
     ]);
     const empty: MetricWindow = { requests: 0, errors: 0 };
     if (slo.prometheus) {
-      const [pc, ps] = await Promise.all([
-        prometheusValues(io, t, t.candidate),
-        needStable ? prometheusValues(io, t, t.stable) : Promise.resolve(undefined),
+      const [c, s] = await Promise.all([
+        fromPrometheus(io, t, t.candidate, candidate ?? empty),
+        needStable ? fromPrometheus(io, t, t.stable, stable ?? empty) : Promise.resolve(undefined),
       ]);
-      const c = windowFromPrometheus(slo.prometheus, pc, candidate ?? empty);
-      const s = ps ? windowFromPrometheus(slo.prometheus, ps, stable ?? empty) : stable;
       return analyze({ slo, candidate: c, ...(s ? { stable: s } : {}), weight: t.weight });
     }
     if (candidate === undefined) return undefined;

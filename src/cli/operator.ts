@@ -49,7 +49,10 @@ export interface OperatorSetup {
   /** Default: GET /info through each model's encoder Service. */
   readonly probe?: FingerprintProbe;
   /** Rollout I/O (default: HTTP through each revision's Service); tests stand in for encoders. */
-  readonly rollout?: Pick<EmbeddingModelOptions, "scrape" | "sendProbe" | "getJson" | "maxIntervalSeconds">;
+  readonly rollout?: Pick<
+    EmbeddingModelOptions,
+    "scrape" | "sendProbe" | "fetchPrometheus" | "maxIntervalSeconds"
+  >;
   readonly clock?: Clock;
   readonly log?: Logger;
 }

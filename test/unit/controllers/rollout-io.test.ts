@@ -29,7 +29,7 @@ function io(perScrape: Record<string, { n: number; le: number } | "down">, prome
       served.set(revision, (served.get(revision) ?? 0) + p.n);
       return metrics(revision, served.get(revision) ?? 0, p.le);
     },
-    getJson: async () => prometheus,
+    fetchPrometheus: async () => Response.json(prometheus),
     baselines: new ScrapeBaselines(),
   };
 }
