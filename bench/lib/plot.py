@@ -24,6 +24,8 @@ def main() -> None:
             ax.set_xscale("log", base=2)
             ax.set_xticks(panel["xticks"] if "xticks" in panel else sorted({x for s in panel["series"] for x in s["x"]}))
             ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        elif "xticks" in panel:
+            ax.set_xticks(panel["xticks"])
         if panel.get("ylog"):
             ax.set_yscale("log")
         ax.set_title(panel["title"])

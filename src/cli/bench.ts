@@ -19,6 +19,10 @@ const benches: Record<string, Bench> = {
     module: "bench/encoder/main.ts",
   },
   index: { describe: "sharded HNSW index vs hnswlib in-process and peers", module: "bench/index/main.ts" },
+  rollout: {
+    describe: "serve: a bad candidate's rollback time vs its bound; router p99 with a 10 % canary",
+    module: "bench/rollout/main.ts",
+  },
 };
 
 function usage(): string {
