@@ -51,6 +51,13 @@ import { type ModelObservation, modelStatus } from "./status.js";
 /** How soon to ask the encoder again when it is rolled out but /info did not answer. */
 export const PROBE_RETRY_MS = 10_000;
 
+/**
+ * How long a revision that left the rollout (the previous stable after a promotion, a withdrawn
+ * candidate) is kept: the kubelet's ConfigMap sync (60 s) plus its cache. Capped at three analysis
+ * intervals, so tests with short intervals do not wait.
+ */
+export const ROUTER_SETTLE_MS = 90_000;
+
 /** Test and demo hook (controllers/README.md "Rollouts"): caps the analysis interval, in seconds. */
 export const MIN_INTERVAL_ENV = "EMBEDOPS_TEST_MIN_INTERVAL_SECONDS";
 
@@ -201,11 +208,19 @@ export class EmbeddingModelReconciler implements Controller {
     }
     const stableRolledOut = deploymentState(stableDeployment).rolledOut;
 
-    // Revisions the rollout no longer lists go once the stable serves (it may be a fresh one).
+    // Revisions the rollout no longer lists go once the stable serves (it may be a fresh one), and
+    // not before routers had time to load the config without them: a router's ConfigMap is a
+    // mounted file the kubelet refreshes about once a minute, so right after a promotion some
+    // routers still call the previous stable.
     let pruneError: string | undefined;
+    let settleMs: number | undefined;
     if (stableRolledOut && !converged.error) {
       const stale = staleRevisionChildren(context, name, namespace, uid, desired);
-      if (stale.length > 0) {
+      const settledAt =
+        Date.parse(result.status?.lastCheckTime ?? "") + Math.min(ROUTER_SETTLE_MS, 3 * intervalMs);
+      if (stale.length > 0 && nowMs < settledAt) {
+        settleMs = settledAt - nowMs;
+      } else if (stale.length > 0) {
         const pruned = await convergeChildren(deps.objects, deps.applier, namespace, uid, {
           present: [],
           absent: stale,
@@ -242,6 +257,7 @@ export class EmbeddingModelReconciler implements Controller {
     const waits = [
       result.requeueAfterMs,
       report && "error" in report ? PROBE_RETRY_MS : undefined,
+      settleMs,
       // While the candidate starts, its Deployment's status events wake us; this is the safety net.
     ].filter((ms): ms is number => ms !== undefined);
     return waits.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {};

@@ -180,16 +180,25 @@ describe("operator: an encoder rollout", () => {
     });
 
     const done = await waitFor(
-      "promoted, and the old revision removed",
+      "promoted",
       async () => {
         const em = await model("good");
-        return canaryOf(em)?.phase === "Succeeded" &&
-          em?.status?.["revision"] === c.revision &&
-          (await deploymentGone(`good-encoder-${stable}`))
+        return canaryOf(em)?.phase === "Succeeded" && em?.status?.["revision"] === c.revision
           ? em
           : undefined;
       },
       30_000,
+    );
+    // Kept while routers load their new config (min(90 s, 3 intervals)), then removed.
+    expect(await deploymentGone(`good-encoder-${stable}`)).toBe(false);
+    await waitFor("the old revision removed", async () =>
+      (await deploymentGone(`good-encoder-${stable}`)) &&
+      (await core.readNamespacedService({ name: `good-encoder-${stable}`, namespace: NS }).then(
+        () => false,
+        () => true,
+      ))
+        ? true
+        : undefined,
     );
     expect(conditionOf(done, "Degraded")?.status).toBe("False");
     // The index follows the model's status write through the model watch.
