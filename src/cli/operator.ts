@@ -32,6 +32,9 @@ ServiceAccount). Every flag also reads EMBEDOPS_<FLAG>.
   --resync-seconds N       re-check every object this often (default 600)
   --metrics-port N         /metrics (default 8080)
   --health-port N          /healthz and /readyz (default 8081)
+
+Tests and demos only: EMBEDOPS_TEST_MIN_INTERVAL_SECONDS=N caps every rollout's
+analysisIntervalSeconds at N (the CRD's minimum is 10).
 `;
 
 export function defaultImage(): string {
