@@ -1,5 +1,6 @@
 // `embedops serve -f FILE.yaml`: the data plane for the resources in FILE on this machine, as child
 // processes on 127.0.0.1 — encoder(s), shards (shards × replicas) and a router per index.
+
 import { createHash } from "node:crypto";
 import {
   createReadStream,
@@ -35,6 +36,7 @@ import {
   rolloutCommandPath,
   writeRolloutFile,
 } from "../local/rollout-driver.js";
+import { createServeMetrics, startServeMetrics } from "../local/serve-metrics.js";
 import {
   defaultDataDir,
   readServeState,
@@ -280,6 +282,7 @@ export async function run(argv: string[]): Promise<void> {
   const drivers = new Map<string, RolloutDriver>();
   let stopping = false;
   let unwatch: (() => void) | undefined;
+  let closeMetrics: (() => void) | undefined;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
@@ -288,6 +291,7 @@ export async function run(argv: string[]): Promise<void> {
     // Drivers first: no rollout step may start or stop an encoder while the data plane goes down.
     await Promise.all([...drivers.values()].map((d) => d.stop()));
     await plane.stop();
+    closeMetrics?.();
     // Only our own: a serve that failed to start must not hide a running one from ingest and query.
     if (readServeState(dataDir)?.pid === process.pid) rmSync(serveStatePath(dataDir), { force: true });
     log.info("stopped");
@@ -297,7 +301,10 @@ export async function run(argv: string[]): Promise<void> {
   process.on("SIGTERM", () => void stop(0));
 
   try {
-    const state: ServeState = { pid: process.pid, file, models: {}, indexes: {} };
+    const metrics = createServeMetrics();
+    const metricsServer = await startServeMetrics(metrics);
+    closeMetrics = () => metricsServer.server.close();
+    const state: ServeState = { pid: process.pid, file, metrics: metricsServer.url, models: {}, indexes: {} };
     const infos = new Map<string, EncoderInfo>();
     // Router configs per index, rewritten with a new encoder split by the model's rollout driver.
     const routed = new Map<string, { model: string; path: string; config: Record<string, unknown> }>();
@@ -359,6 +366,7 @@ export async function run(argv: string[]): Promise<void> {
           },
           save: (f) => writeRolloutFile(dataDir, f),
           say: human,
+          ended: (result, reason) => metrics.rolloutsTotal.inc({ model: m.name, result, reason }),
         },
         log.child({ model: m.name }),
       );

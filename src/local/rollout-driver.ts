@@ -112,6 +112,8 @@ export interface RolloutIo {
   save(file: RolloutFile): void;
   /** A human line for the terminal, besides the JSON log line. */
   say(line: string): void;
+  /** A rollout ended (Succeeded or Failed, with the status' reason): serve counts it in its /metrics. */
+  ended?(result: "Succeeded" | "Failed", reason: string): void;
 }
 
 interface Spec {
@@ -323,6 +325,7 @@ export class RolloutDriver {
         from: t.from ?? null,
         to: t.to,
       });
+      if (t.to === "Succeeded" || t.to === "Failed") this.io.ended?.(t.to, s?.reason ?? "");
     }
     for (const e of result.events) this.event(em, e, s?.revision, s?.weight);
   }

@@ -9,6 +9,8 @@ export const defaultDataDir = ".embedops";
 const serveState = z.object({
   pid: z.number().int(),
   file: z.string(),
+  /** serve's own /metrics (rollouts), when it listens. */
+  metrics: z.string().optional(),
   models: z.record(z.string(), z.object({ url: z.string(), fingerprint: z.string() })),
   indexes: z.record(
     z.string(),

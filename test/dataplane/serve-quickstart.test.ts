@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readServeState } from "../../src/local/serve-state.js";
 import { haveModel, MODEL_DIR } from "./router-harness.js";
 import { cli, killServe, type ServeProcess, spawnServe, waitServeReady } from "./serve-process.js";
 
@@ -30,6 +31,14 @@ describe("embedops serve on the quickstart", () => {
       /index\s+docs\s+http:\/\/127\.0\.0\.1:\d+\s+generation g-[0-9a-f]{12}, 2 shard\(s\)/,
     );
     expect(existsSync(join(dataDir, "serve.json"))).toBe(true);
+  });
+
+  it("when serve is ready, then serve.json names its own /metrics, which exports the rollout counter", async () => {
+    const state = readServeState(dataDir);
+    expect(state?.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${state?.metrics}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("# TYPE embedops_serve_rollouts_total counter");
   });
 
   it("when the example documents are ingested, then all 1,979 are acknowledged", () => {

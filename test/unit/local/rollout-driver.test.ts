@@ -32,6 +32,7 @@ class Fake implements RolloutIo {
   routes: EncoderRouting[] = [];
   saved: RolloutFile[] = [];
   said: string[] = [];
+  endings: string[] = [];
   probes = 0;
   calls: Record<string, { n: number; latencyS: number }> = {};
   command: string | undefined;
@@ -48,6 +49,9 @@ class Fake implements RolloutIo {
   }
   async fingerprint() {
     return FP;
+  }
+  ended(result: string, reason: string) {
+    this.endings.push(`${result}/${reason}`);
   }
   async scrape(url: string): Promise<Sample[]> {
     if (!url.startsWith("http://router")) return [];
@@ -155,6 +159,7 @@ describe("RolloutDriver", () => {
     expect(io.routes.at(-1)).toEqual({ url: "http://enc-cand2", revision: "cand2" });
     expect(Object.keys(d.state.args)).toEqual(["cand2"]);
     expect(io.saved.at(-1)?.canary?.phase).toBe("Succeeded");
+    expect(io.endings).toEqual(["Succeeded/Promoted"]);
   });
 
   it("when the candidate's p99 breaks the SLO, then it is rolled back, stopped, and the Warning names the check", async () => {
@@ -168,6 +173,7 @@ describe("RolloutDriver", () => {
     expect(io.routes.at(-1)).toEqual({ url: "http://enc-stable1", revision: "stable1" });
     expect(io.said.join("\n")).toMatch(/Warning RolloutFailed: .*p99 \d+ ms > 200 ms at weight 10%/);
     expect(d.state.stableRevision).toBe("stable1");
+    expect(io.endings).toEqual(["Failed/RolloutFailed"]);
   });
 
   it("when the candidate gets no traffic, then probes are sent to it", async () => {
