@@ -98,7 +98,9 @@ describe("Batcher", () => {
       { batchDone: (d) => seconds.push(d.seconds), queueDepth: () => {} },
     );
     const first = b.submit([row(1)]);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    // The first batch starts on a later turn of the event loop: how many turns is the machine's
+    // business (one is not enough under load); a batch that never comes times the test out.
+    while (calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(calls).toEqual([[1]]);
     const full = b.submit([row(2), row(3)]);
     expect(calls).toEqual([[1], [2, 3]]);
@@ -108,6 +110,7 @@ describe("Batcher", () => {
     expect(calls).toHaveLength(2);
     releases[0]!();
     await first;
+    while (calls.length < 3) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(calls).toEqual([[1], [2, 3], [4, 5]]);
     // Release each later batch once the batcher has handed it to the engine (however many turns
     // of the event loop that takes on a loaded machine); a batch that never comes times the test out.
