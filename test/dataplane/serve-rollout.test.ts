@@ -234,6 +234,50 @@ describe.skipIf(!haveModel())(
       });
     }, 120_000);
 
+    it("when the candidate's connections are reset, then it is rolled back on its error rate and stable is untouched", async () => {
+      const previous = readRolloutFile(dataDir, "minilm")?.canary?.revision;
+      const stableRevision = readRolloutFile(dataDir, "minilm")!.stableRevision;
+      const stableBefore = encoderPids(serve);
+      expect(stableBefore).toHaveLength(1);
+      // Every connection the router opens to the candidate is reset at once (Toxiproxy's RST).
+      await toxiproxy.addToxic("candidate", {
+        name: "reset",
+        type: "reset_peer",
+        stream: "upstream",
+        attributes: { timeout: 0 },
+      });
+      const load = traffic(router);
+      await new Promise((r) => setTimeout(r, 500));
+      // p99 allowed 1 s: only the error rate (default maxErrorRate 1 %) can fail this candidate.
+      writeFileSync(file, yaml(6, [50], 1000));
+      const failed = await until("rollback", 90_000, () => {
+        const f = newRollout(previous);
+        return f?.canary?.phase === "Failed" ? f : undefined;
+      });
+      await load.stop();
+      await toxiproxy.removeToxic("candidate", "reset");
+
+      expect(failed.canary).toMatchObject({ reason: "RolloutFailed", weight: 0 });
+      expect(failed.stableRevision).toBe(stableRevision);
+      const revision = failed.canary!.revision;
+      const firstTraffic = logLines(serve, "rollout: router split").find(
+        (l) => l["canary"] === revision && Number(l["weight"]) > 0,
+      );
+      const rolledBack = logLines(serve, "rollout: phase").find(
+        (l) => l["revision"] === revision && l["to"] === "Failed",
+      );
+      const tookMs = Date.parse(String(rolledBack?.["time"])) - Date.parse(String(firstTraffic?.["time"]));
+      const { ok, failed: clientFailures } = load.counts;
+      console.log(
+        `reset_peer rollback: ${tookMs} ms after the candidate's first traffic (bound ${BOUND_MS} ms); client requests ${ok} ok, ${clientFailures} failed`,
+      );
+      expect(tookMs).toBeLessThanOrEqual(BOUND_MS);
+      expect(clientFailures).toBeLessThanOrEqual(Math.ceil((ok + clientFailures) * 0.5));
+      expect(serve.output()).toMatch(/Warning RolloutFailed: .*error rate [\d.]+% > 1% at weight 50%/);
+      await until("candidate stopped", 20_000, () => encoderPids(serve).length === 1 || undefined);
+      expect(encoderPids(serve)).toEqual(stableBefore);
+    }, 120_000);
+
     it("when `embedops rollout abort` is run against serve, then the candidate is stopped and status says Aborted", async () => {
       const previous = readRolloutFile(dataDir, "minilm")?.canary?.revision;
       writeFileSync(file, yaml(5, [20, 50]));
