@@ -2,6 +2,9 @@
 // ServiceAccount; a stand-in answers each revision's /info and /metrics (no pods run here) and the
 // test writes Deployment status as the kubelet would. The analysis interval is 2 s (the CRD's
 // minimum is 10 s; the operator's test cap), so a rollout of two steps takes seconds.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AppsV1Api, CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { generationName } from "../../src/core/generation.js";
@@ -11,6 +14,7 @@ import {
   type CustomView,
   conditionOf,
   encoderDeploymentName,
+  execFileAsync,
   getCustom,
   kubectl,
   markWorkloadReady,
@@ -21,6 +25,7 @@ import {
 } from "./operator-harness.js";
 
 const cp = inject("controlPlane");
+const CLI = join(import.meta.dirname, "..", "..", "bin", "embedops.mjs");
 const NS = "op-rollout";
 const INTERVAL_S = 2;
 const kc = adminKubeConfig(cp);
@@ -400,6 +405,80 @@ describe("operator: an encoder rollout", () => {
         : undefined,
     );
   });
+
+  it("when the CLI runs against the cluster mid-rollout, then status shows status.canary and abort only annotates", async () => {
+    // An operator whose checks come every 10 s (the CRD's minimum), so the rollout holds its first
+    // step while the CLI (a fresh node process each time) reads it and aborts it.
+    await operator.stop();
+    operator = await startOperator(cp, { namespace: NS, encoders, intervalSeconds: 10 });
+    try {
+      const stable = await deployStable("cli");
+      const c = await editRuntime("cli", 4);
+      const candidate = `cli-encoder-${c.revision}`;
+      await waitFor("candidate Deployment", () =>
+        apps.readNamespacedDeployment({ name: candidate, namespace: NS }),
+      );
+      await markWorkloadReady(cp, "Deployment", NS, candidate);
+      await waitFor("Progressing at 10%", async () => {
+        const got = canaryOf(await model("cli"));
+        return got?.phase === "Progressing" && got.weight === 10 ? true : undefined;
+      });
+
+      // A directory with no .embedops/, and --kubeconfig: the cluster is the target.
+      const cwd = mkdtempSync(join(tmpdir(), "embedops-cli-cluster-"));
+      const cli = (args: string[]) =>
+        execFileAsync(
+          process.execPath,
+          [CLI, "rollout", ...args, "em/cli", "--kubeconfig", cp.adminKubeconfigPath, "-n", NS],
+          { cwd, encoding: "utf8", timeout: 60_000 },
+        );
+      try {
+        const before = await model("cli");
+        const status = await cli(["status", "--json"]);
+        const view = JSON.parse(status.stdout) as { model: string; stableRevision: string; canary: Canary };
+        const after = await model("cli");
+        expect(canaryOf(after)?.weight).toBe(canaryOf(before)?.weight);
+        expect(view).toMatchObject({ model: "cli", stableRevision: stable });
+        expect(view.canary).toMatchObject({
+          phase: canaryOf(before)?.phase,
+          weight: canaryOf(before)?.weight,
+          revision: c.revision,
+        });
+        expect(view.canary).toMatchObject({ phase: "Progressing", weight: 10 });
+
+        const generation = before?.metadata.generation;
+        const spec = JSON.stringify(before?.spec);
+        const abort = await cli(["abort"]);
+        expect(abort.stdout).toContain(`embedops.dev/rollout-command=abort:${c.revision}:`);
+        const annotated = await waitFor("the annotation", async () => {
+          const em = (await getCustom(cp, NS, "embeddingmodels", "cli")) as
+            | (CustomView & { metadata: { annotations?: Record<string, string> } })
+            | undefined;
+          return em?.metadata.annotations?.["embedops.dev/rollout-command"] ? em : undefined;
+        });
+        expect(annotated.metadata.annotations?.["embedops.dev/rollout-command"]).toMatch(
+          new RegExp(`^abort:${c.revision}:\\S+$`),
+        );
+        expect(annotated.metadata.generation).toBe(generation);
+        expect(JSON.stringify(annotated.spec)).toBe(spec);
+
+        const em = await waitFor("Aborted", async () => {
+          const got = await model("cli");
+          return canaryOf(got)?.reason === "Aborted" ? got : undefined;
+        });
+        expect(canaryOf(em)).toMatchObject({ phase: "Failed", weight: 0, revision: c.revision });
+        expect(em.status?.["revision"]).toBe(stable);
+        expect(em.metadata.generation).toBe(generation);
+        const shown = await cli(["status"]);
+        expect(shown.stdout).toMatch(/^em\/cli {2}canary \w{4}…\(0%\) Failed \(Aborted\)/);
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
+    } finally {
+      await operator.stop();
+      operator = await startOperator(cp, { namespace: NS, encoders, intervalSeconds: INTERVAL_S });
+    }
+  }, 60_000);
 
   it("when kubectl get em runs, then CANARY and ROLLOUT show the weight and phase", async () => {
     const r = await kubectl(cp, ["-n", NS, "get", "em", "bad", "good"]);
