@@ -3,11 +3,11 @@
 // between the router and the candidate encoder (the test-only hooks EMBEDOPS_TEST_CANARY_PORT and
 // EMBEDOPS_TEST_CANARY_ROUTED_URL put it there). Intervals are 2 s (EMBEDOPS_TEST_MIN_INTERVAL_SECONDS).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRolloutFile } from "../../src/local/rollout-driver.js";
+import { freePort } from "../integration/harness/processes.js";
 import { haveModel, MODEL_DIR } from "./router-harness.js";
 import {
   childPids,
@@ -66,17 +66,6 @@ spec:
   shards: 1
   replicas: 1
 `;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function until<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {

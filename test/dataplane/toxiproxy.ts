@@ -3,8 +3,8 @@
 // reset_peer, …) added and removed while traffic flows. No mocks: the router sees real delays and
 // real connection resets.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "../integration/harness/processes.js";
 import { ROOT } from "./router-harness.js";
 
 export interface Toxic {
@@ -31,17 +31,6 @@ export function toxiproxyBinary(): string {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return out.trim().split("\n").at(-1)!;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function api(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
