@@ -3,7 +3,6 @@
 // window it reads matches the encoder's own /metrics, and the verdict follows the SLO.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import { analyze } from "../../src/rollout/analysis.js";
 import { encoderRequests, requestWindow } from "../../src/rollout/metrics-window.js";
 import { PrometheusQueryError, prometheusWindow } from "../../src/rollout/prometheus-source.js";
 import { parsePrometheusText } from "../../src/rollout/prometheus-text.js";
+import { freePort } from "../integration/harness/processes.js";
 import { eventually, type Role, startEncoder, waitReady } from "./router-harness.js";
 
 const REVISION = "cand0prom1";
@@ -31,17 +31,6 @@ function prometheusBinary(): string {
       "prometheus is not installed; run bash scripts/install-system-deps.sh (Debian package prometheus)",
     );
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 describe("the Prometheus metric provider against a real Prometheus", () => {
@@ -146,8 +135,22 @@ describe("the Prometheus metric provider against a real Prometheus", () => {
     expect(own.requests).toBe(REQUESTS);
     expect(window.p99Ms).toBeDefined();
     expect(own.p99Ms).toBeDefined();
-    // Same buckets, same interpolation: the two p99s agree closely.
-    expect(Math.abs((window.p99Ms ?? 0) - (own.p99Ms ?? 0)) / (own.p99Ms ?? 1)).toBeLessThan(0.2);
+    // Same buckets, same interpolation, but rate() extrapolates each bucket series on its own, which
+    // can move a 60-request p99 into a neighbouring bucket (seen: 45 vs 63 ms). So: the Prometheus
+    // p99 lies within one bucket of the one holding the encoder's own p99 (a wrong series, or
+    // seconds read as milliseconds, lands far outside).
+    const edgesMs = [
+      0,
+      ...new Set(
+        after
+          .filter((x) => x.name === `${HIST}_bucket` && x.labels["le"] !== "+Inf")
+          .map((x) => Number(x.labels["le"]) * 1000),
+      ),
+    ].sort((a, b) => a - b);
+    const i = edgesMs.findIndex((e) => e >= (own.p99Ms ?? 0));
+    expect(i).toBeGreaterThan(0);
+    expect(window.p99Ms).toBeGreaterThanOrEqual(edgesMs[Math.max(0, i - 2)] ?? 0);
+    expect(window.p99Ms).toBeLessThanOrEqual(edgesMs[Math.min(edgesMs.length - 1, i + 1)] ?? Infinity);
     process.stderr.write(
       `[prometheus] window: ${window.requests.toFixed(1)} requests, p99 ${window.p99Ms?.toFixed(1)} ms; ` +
         `encoder /metrics: ${own.requests} requests, p99 ${own.p99Ms?.toFixed(1)} ms\n`,
@@ -174,23 +177,18 @@ describe("the Prometheus metric provider against a real Prometheus", () => {
 
   it("when Prometheus cannot be reached, then the error names its URL and the query", async () => {
     const s = PrometheusSlo.parse({ url: "http://127.0.0.1:1", ...queries });
-    await expect(
-      prometheusWindow({
-        slo: s,
-        vars,
-        at: Date.now(),
-        fallback: { requests: 0, errors: 0 },
-        timeoutMs: 2000,
-      }),
-    ).rejects.toThrow(PrometheusQueryError);
-    await expect(
-      prometheusWindow({
-        slo: s,
-        vars,
-        at: Date.now(),
-        fallback: { requests: 0, errors: 0 },
-        timeoutMs: 2000,
-      }),
-    ).rejects.toThrow(/http:\/\/127\.0\.0\.1:1 did not answer the query/);
+    // One query run; the error is checked for its class and its words.
+    const failure = await prometheusWindow({
+      slo: s,
+      vars,
+      at: Date.now(),
+      fallback: { requests: 0, errors: 0 },
+      timeoutMs: 2000,
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(PrometheusQueryError);
+    expect(String(failure)).toMatch(/http:\/\/127\.0\.0\.1:1 did not answer the query/);
   });
 });
