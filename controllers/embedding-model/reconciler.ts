@@ -5,11 +5,11 @@
 // Rollouts: every reconcile calls the pure state machine (src/rollout/state-machine.ts) with what it
 // observed (status.canary, the candidate's /info, the interval's verdict, a command annotation) and
 // applies its `desired`: a Deployment + Service per running revision, stale revisions removed.
-import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import type { CanaryStatus, EmbeddingModel, EmbeddingModelStatus } from "../../src/api/v1alpha1/index.js";
 import type { OwnerContext } from "../../src/builders/context.js";
 import { modelRevision } from "../../src/builders/encoder-deployment.js";
-import { LABEL } from "../../src/builders/labels.js";
+import { encoderRevisionSelector, LABEL } from "../../src/builders/labels.js";
 import { type AbsentChild, modelChildren } from "../../src/builders/model-children.js";
 import { encoderName, encoderRevisionName } from "../../src/builders/names.js";
 import { describeError, isNotFound } from "../../src/kube/errors.js";
@@ -20,6 +20,7 @@ import {
   ROLLOUT_COMMAND_ANNOTATION,
   type RolloutCommand,
 } from "../../src/rollout/command.js";
+import { podStartFailure } from "../../src/rollout/pod-start-failure.js";
 import { probeBatch, probeTexts } from "../../src/rollout/probe-texts.js";
 import {
   advanceRollout,
@@ -149,7 +150,13 @@ export class EmbeddingModelReconciler implements Controller {
       weight: c.weight,
       window: window ?? { fromMs: nowMs, toMs: nowMs },
     });
-    const candidateFingerprint = await this.candidateFingerprint(deps, name, namespace, canary, specRevision);
+    const { candidateFingerprint, candidateStartFailure } = await this.candidateState(
+      deps,
+      name,
+      namespace,
+      canary,
+      specRevision,
+    );
     const analyzing =
       canary?.phase === "Progressing" &&
       canary.revision === specRevision &&
@@ -169,6 +176,7 @@ export class EmbeddingModelReconciler implements Controller {
       candidateRevision: specRevision,
       stableFingerprint: previous?.fingerprint,
       ...(candidateFingerprint ? { candidateFingerprint } : {}),
+      ...(candidateStartFailure ? { candidateStartFailure } : {}),
       ...commandOf(obj, deps),
       replicas: spec.runtime.replicas,
       intervalMs,
@@ -263,22 +271,30 @@ export class EmbeddingModelReconciler implements Controller {
     return waits.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {};
   }
 
-  /** The candidate's /info, only while it initializes and once all its pods are ready. */
-  private async candidateFingerprint(
+  /**
+   * While the candidate initializes: its /info fingerprint once all its pods are ready, or why its
+   * pods can never start (pod-start-failure.ts) while they are not.
+   */
+  private async candidateState(
     deps: ReconcilerDeps,
     name: string,
     namespace: string,
     canary: CanaryStatus | undefined,
     specRevision: string,
-  ): Promise<string | undefined> {
-    if (canary?.phase !== "Initializing" || canary.revision !== specRevision) return undefined;
+  ): Promise<{ candidateFingerprint?: string; candidateStartFailure?: string }> {
+    if (canary?.phase !== "Initializing" || canary.revision !== specRevision) return {};
     const d = await readDeployment(deps, namespace, encoderRevisionName(name, specRevision));
-    if (!deploymentState(d).rolledOut) return undefined;
+    if (!deploymentState(d).rolledOut) {
+      const failure = podStartFailure(
+        await listPods(deps, namespace, encoderRevisionSelector(name, specRevision)),
+      );
+      return failure ? { candidateStartFailure: failure } : {};
+    }
     try {
-      return (await this.options.probe(name, namespace, specRevision)).fingerprint;
+      return { candidateFingerprint: (await this.options.probe(name, namespace, specRevision)).fingerprint };
     } catch (err) {
       deps.log.info("candidate /info not answered yet", { model: name, error: describeError(err) });
-      return undefined;
+      return {};
     }
   }
 
@@ -335,6 +351,28 @@ function commandOf(obj: KubernetesObject, deps: ReconcilerDeps): { command?: Rol
     return {};
   }
   return { command: parsed.command };
+}
+
+/** Pods matching `labels` in one namespace (a fresh list: the operator keeps no Pod informer). */
+async function listPods(
+  deps: ReconcilerDeps,
+  namespace: string,
+  labels: Record<string, string>,
+): Promise<V1Pod[]> {
+  const selector = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const list = await deps.objects.list<V1Pod>(
+    "v1",
+    "Pod",
+    namespace,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    selector,
+  );
+  return list.items;
 }
 
 async function readDeployment(

@@ -23,6 +23,7 @@ import {
   type RolloutResult,
 } from "../rollout/state-machine.js";
 import type { Logger } from "../util/log.js";
+import { ChildStartError } from "./child-process.js";
 import type { EncoderRouting } from "./plan.js";
 
 /** How often the driver looks at the clock and the command file; checks run when they are due. */
@@ -143,6 +144,8 @@ export class RolloutDriver {
   private stopped = false;
   private badCommand: string | undefined;
   private readonly startFailures = new Map<string, number>();
+  /** Revisions whose encoder exited before it listened, with what it said: they cannot start. */
+  private readonly cannotStart = new Map<string, string>();
 
   constructor(
     readonly model: string,
@@ -227,6 +230,10 @@ export class RolloutDriver {
       status?.phase === "Initializing" && status.revision === spec.revision && candidate
         ? await io.fingerprint(candidate.url)
         : undefined;
+    const candidateStartFailure =
+      status?.phase === "Initializing" && status.revision === spec.revision && !candidate
+        ? this.cannotStart.get(spec.revision)
+        : undefined;
     const now = io.now();
     let verdict: ReturnType<typeof analyze> | undefined;
     let scrape: Scrape | undefined;
@@ -251,10 +258,16 @@ export class RolloutDriver {
       candidateRevision: spec.revision,
       stableFingerprint: this.file.stableFingerprint,
       ...(candidateFingerprint ? { candidateFingerprint } : {}),
+      ...(candidateStartFailure ? { candidateStartFailure } : {}),
       ...this.command(),
       replicas: spec.replicas,
       intervalMs,
     });
+    if (candidateStartFailure !== undefined && result.status?.phase === "Failed") {
+      // Consumed: a `retry` starts the encoder again at once.
+      this.cannotStart.delete(spec.revision);
+      this.startFailures.delete(spec.revision);
+    }
     this.report(result, verdict);
     await this.apply(result, scrape);
     const next = result.requeueAfterMs === undefined ? TICK_MS : Math.min(TICK_MS, result.requeueAfterMs);
@@ -393,9 +406,15 @@ export class RolloutDriver {
       this.encoders.set(revision, await this.io.startEncoder(revision, args, role));
       this.startFailures.delete(revision);
     } catch (err) {
-      // Not every tick: a candidate that cannot start is retried now and then, and the state
-      // machine fails it at its progress deadline (it never reports a fingerprint).
+      // Not every tick: an encoder that did not start is retried now and then. One that exited
+      // before it listened (a refused flag, a model directory that contradicts the spec, a model
+      // that does not load) fails a candidate's rollout at once, on the next tick; anything else
+      // (e.g. not ready in time) leaves it to the state machine's progress deadline.
       this.startFailures.set(revision, this.io.now() + START_RETRY_MS);
+      if (err instanceof ChildStartError && role === "candidate") {
+        this.cannotStart.set(revision, err.message);
+        this.again = true;
+      }
       this.log.error("rollout: encoder did not start", { model: this.model, revision, role, err });
     }
   }

@@ -6,7 +6,8 @@
 //
 //   (none) ──new revision──▶ Initializing ──fingerprint = stable's──▶ Progressing ──last step passes──▶ Promoting ──▶ Succeeded
 //                                │  └──fingerprint ≠ stable's──▶ Paused (NewGenerationRequired, weight 0)
-//                                └──no fingerprint within initDeadlineMs──▶ Failed (ProgressDeadlineExceeded)
+//                                ├──no fingerprint within progressDeadlineSeconds──▶ Failed (ProgressDeadlineExceeded)
+//                                └──its pods cannot start (image, crash loop, config)──▶ Failed (CandidateCannotStart)
 //   Progressing: Pass → next step · Fail → failedChecks+1, at maxFailedChecks → Failed (RolloutFailed)
 //                Inconclusive → probe traffic, at maxInconclusiveChecks in a row → Paused (Inconclusive)
 //   commands: promote → Promoting · abort → Failed (Aborted) · retry → Failed: Initializing, Paused: Progressing
@@ -37,7 +38,8 @@ export interface RolloutInput {
   readonly policy: Pick<
     RolloutPolicy,
     "analysisIntervalSeconds" | "stepWeights" | "maxFailedChecks" | "maxInconclusiveChecks" | "slo" | "probe"
-  >;
+  > &
+    Partial<Pick<RolloutPolicy, "progressDeadlineSeconds">>;
   /** status.canary as stored (undefined: never rolled out). */
   readonly status: RolloutStatus | undefined;
   /**
@@ -59,6 +61,13 @@ export interface RolloutInput {
    * (it doubles as "the candidate can take traffic"). Read while Initializing only.
    */
   readonly candidateFingerprint?: string;
+  /**
+   * Why the candidate revision cannot start, when the shell sees that it never will without a
+   * change: a pod waiting in ImagePullBackOff, CrashLoopBackOff, InvalidImageName or a container
+   * config error (pod-start-failure.ts), or a local encoder process that exited at start. Read while
+   * Initializing only: the rollout fails at once instead of at the progress deadline.
+   */
+  readonly candidateStartFailure?: string;
   readonly command?: RolloutCommand;
   /** Pods of a full encoder (spec.runtime.replicas); the candidate runs as many, so promotion needs no scale-up. */
   readonly replicas: number;
@@ -68,7 +77,7 @@ export interface RolloutInput {
    * min(analysisIntervalSeconds, that) × 1000 here. Tests and `embedops serve` demos only.
    */
   readonly intervalMs?: number;
-  /** Default DEFAULT_INIT_DEADLINE_MS. */
+  /** Default policy.progressDeadlineSeconds × 1000, else DEFAULT_INIT_DEADLINE_MS. */
   readonly initDeadlineMs?: number;
 }
 
@@ -107,6 +116,13 @@ export interface RolloutResult {
   readonly conditions: readonly RolloutCondition[];
   /** Call again after this long (undefined: only on an event, e.g. a spec change or a command). */
   readonly requeueAfterMs: number | undefined;
+}
+
+/** How long a new revision may take to report its fingerprint. */
+export function initDeadlineMsOf(input: Pick<RolloutInput, "policy" | "initDeadlineMs">): number {
+  if (input.initDeadlineMs !== undefined) return input.initDeadlineMs;
+  const seconds = input.policy.progressDeadlineSeconds;
+  return seconds !== undefined ? seconds * 1000 : DEFAULT_INIT_DEADLINE_MS;
 }
 
 /** RFC 3339 in whole seconds, as Kubernetes writes times. */
@@ -235,7 +251,18 @@ function initializing(run: Run, input: RolloutInput): void {
   const changed = fingerprintChanged(input.stableFingerprint, input.candidateFingerprint);
   const fingerprint = input.candidateFingerprint;
   if (changed === undefined || fingerprint === undefined) {
-    const deadline = input.initDeadlineMs ?? DEFAULT_INIT_DEADLINE_MS;
+    if (input.candidateStartFailure !== undefined) {
+      const message = clip(
+        `revision ${s.revision} cannot start: ${input.candidateStartFailure}; rolled back before any traffic`,
+      );
+      run.set(stopped(s, input.now, "CandidateCannotStart", message), {
+        type: "Warning",
+        reason: "CandidateCannotStart",
+        message,
+      });
+      return;
+    }
+    const deadline = initDeadlineMsOf(input);
     if (input.now - timeOf(s.startedAt) >= deadline) {
       const message = `revision ${s.revision} reported no fingerprint within ${Math.round(deadline / 1000)} s (are its pods ready? see their events and logs); rolled back before any traffic`;
       run.set(stopped(s, input.now, "ProgressDeadlineExceeded", message), {
@@ -522,7 +549,7 @@ function result(
   const until = (at: number) => Math.max(0, at - input.now);
   switch (s.phase) {
     case "Initializing": {
-      const deadline = timeOf(s.startedAt) + (input.initDeadlineMs ?? DEFAULT_INIT_DEADLINE_MS);
+      const deadline = timeOf(s.startedAt) + initDeadlineMsOf(input);
       return {
         ...base,
         desired: candidate(n, 0),

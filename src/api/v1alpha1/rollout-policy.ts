@@ -132,6 +132,16 @@ export const rolloutPolicyShape = {
     .max(100)
     .default(3)
     .describe("Pause once this many checks in a row were inconclusive, probe traffic included."),
+  progressDeadlineSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(86400)
+    .default(600)
+    .describe(
+      "Seconds a new revision may take until all its pods are ready; then it is rolled back. " +
+        "Pods that cannot start (image pull back-off, crash loop, bad config) roll it back at once.",
+    ),
   slo: Slo,
   probe: ProbePolicy,
 };

@@ -37,6 +37,7 @@ describe("defaults", () => {
         stepWeights: [10, 50],
         maxFailedChecks: 1,
         maxInconclusiveChecks: 3,
+        progressDeadlineSeconds: 600,
         slo: { maxP99LatencyMs: 500, maxErrorRate: 0.01, minRequests: 20 },
         probe: { requests: 30 },
       },

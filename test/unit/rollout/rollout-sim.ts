@@ -24,6 +24,8 @@ export const FP = "ab".repeat(32);
 export const OTHER_FP = "cd".repeat(32);
 export const T0 = Date.parse("2026-01-02T03:00:00Z");
 export const REPLICAS = 2;
+export const IMAGE_PULL_BACK_OFF =
+  'pod minilm-encoder-5f3a9c0d12-7d9f-x2x container encoder: ImagePullBackOff (Back-off pulling image "embedops:nope")';
 
 export const policy = (over: Record<string, unknown> = {}): RolloutPolicy => RolloutPolicy.parse(over);
 
@@ -68,6 +70,8 @@ export interface SimOptions {
   readonly lateMs?: number;
   /** The candidate's pods are ready and report a fingerprint this long after the rollout starts. */
   readonly readyAfterMs?: number;
+  /** The candidate's pods are seen unable to start (e.g. ImagePullBackOff) this long after it starts. */
+  readonly startFailureAfterMs?: number;
   readonly candidateFingerprint?: string;
   readonly candidateRevision?: string;
   readonly stableRevision?: string;
@@ -111,6 +115,11 @@ export function simulate(o: SimOptions): Tick[] {
       status?.phase === "Initializing" &&
       status.revision === (o.candidateRevision ?? C) &&
       now - Date.parse(status.startedAt) >= (o.readyAfterMs ?? 20_000);
+    const cannotStart =
+      o.startFailureAfterMs !== undefined &&
+      status?.phase === "Initializing" &&
+      !ready &&
+      now - Date.parse(status.startedAt) >= o.startFailureAfterMs;
     while (pending[0] && pending[0].at <= now) command = pending.shift()?.command;
     let verdict: Verdict | undefined;
     if (analysisDue(status, now, intervalMs) && status) {
@@ -135,6 +144,7 @@ export function simulate(o: SimOptions): Tick[] {
       candidateRevision: o.candidateRevision ?? C,
       stableFingerprint: FP,
       ...(ready ? { candidateFingerprint: fingerprint } : {}),
+      ...(cannotStart ? { candidateStartFailure: IMAGE_PULL_BACK_OFF } : {}),
       ...(verdict ? { verdict } : {}),
       ...(command ? { command } : {}),
       replicas: REPLICAS,

@@ -15,6 +15,7 @@ import {
   FP,
   failing,
   healthy,
+  IMAGE_PULL_BACK_OFF,
   idle,
   last,
   OTHER_FP,
@@ -620,6 +621,54 @@ describe("edges", () => {
     expect(failedAt - T0).toBeLessThan(600_000 + 15_000);
     expect(last(ticks).result.status).toMatchObject({ phase: "Failed", reason: "ProgressDeadlineExceeded" });
     expect(ticks.every((t) => t.result.desired.candidateWeight === 0)).toBe(true);
+  });
+
+  it("when progressDeadlineSeconds is set, then a candidate that never reports fails at that deadline", () => {
+    const ticks = simulate({
+      policy: policy({ progressDeadlineSeconds: 90 }),
+      readyAfterMs: 10 * 3_600_000,
+      stop: until("Failed"),
+    });
+    const failedAt = reachedAt(ticks, until("Failed")) ?? 0;
+    expect(failedAt - T0).toBeGreaterThanOrEqual(90_000);
+    expect(failedAt - T0).toBeLessThan(90_000 + 15_000);
+    expect(last(ticks).result.status?.message).toContain("within 90 s");
+  });
+
+  it("when the candidate's pods cannot start, then it fails at once with the pod's reason, before any traffic", () => {
+    const ticks = simulate({
+      readyAfterMs: 10 * 3_600_000,
+      startFailureAfterMs: 25_000,
+      stop: until("Failed"),
+    });
+    const failedAt = reachedAt(ticks, until("Failed")) ?? 0;
+    // Seen at the first poll after the failure (Initializing polls every INIT_POLL_MS, 10 s).
+    expect(failedAt - T0).toBeGreaterThanOrEqual(25_000);
+    expect(failedAt - T0).toBeLessThan(25_000 + 12_000);
+    const failed = last(ticks).result;
+    expect(failed.status).toMatchObject({ phase: "Failed", reason: "CandidateCannotStart", weight: 0 });
+    expect(failed.status?.message).toContain(`revision ${C} cannot start: ${IMAGE_PULL_BACK_OFF}`);
+    expect(failed.events).toEqual([
+      { type: "Warning", reason: "CandidateCannotStart", message: failed.status?.message },
+    ]);
+    expect(failed.conditions).toContainEqual(
+      expect.objectContaining({ type: "Degraded", status: "True", reason: "CandidateCannotStart" }),
+    );
+    expect(failed.desired).toMatchObject({ stableRevision: S, candidateReplicas: 0, candidateWeight: 0 });
+    expect(ticks.every((t) => t.result.desired.candidateWeight === 0)).toBe(true);
+  });
+
+  it("when the pods are ready and report a fingerprint, then a start failure reported with it is ignored", () => {
+    const start = last(simulate({ stop: () => true }));
+    expect(start.result.status?.phase).toBe("Initializing");
+    const r = advanceRollout({
+      ...start.input,
+      status: start.result.status,
+      now: start.now + 10_000,
+      candidateFingerprint: FP,
+      candidateStartFailure: IMAGE_PULL_BACK_OFF,
+    });
+    expect(r.status?.phase).toBe("Progressing");
   });
 
   it("when a shell shortens the interval (EMBEDOPS_TEST_MIN_INTERVAL_SECONDS), then checks follow it", () => {
