@@ -367,6 +367,95 @@ export function quickstartFlow(cluster: E2eCluster): void {
       // (test/unit/rollout, test/dataplane/serve-rollout.test.ts); here it is reported.
     });
 
+    it("when the model's image changes to one that cannot be pulled, then the operator rolls the revision back at once, before any traffic", async () => {
+      const stableBefore = pods("embedops.dev/role=encoder")
+        .filter((p) => p.phase === "Running")
+        .map((p) => p.uid);
+      expect(stableBefore.length).toBe(1);
+      const stableRevision = kubectl(["-n", NS, "get", "em/minilm", "-o", "jsonpath={.status.revision}"]);
+      // A registry host that cannot exist (.invalid, RFC 2606): the pull fails, the kubelet backs off.
+      const image = "registry.embedops.invalid/embedops:does-not-exist";
+      let querying = true;
+      let sent = 0;
+      let failed = 0;
+      const client = (async () => {
+        for (let i = 0; querying; i++) {
+          sent++;
+          try {
+            const res = await fetch(`${router!.url}/v1/query`, {
+              method: "POST",
+              headers: headers(),
+              body: JSON.stringify({ text: `bad image query ${i % 20}`, k: 3 }),
+              signal: AbortSignal.timeout(15_000),
+            });
+            if (!res.ok) failed++;
+            await res.arrayBuffer();
+          } catch {
+            failed++;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const patchedAt = Date.now();
+      kubectl([
+        "-n",
+        NS,
+        "patch",
+        "em/minilm",
+        "--type",
+        "merge",
+        "-p",
+        JSON.stringify({ spec: { runtime: { image } } }),
+      ]);
+      const canary = (): {
+        phase?: string;
+        reason?: string;
+        weight?: number;
+        revision?: string;
+        message?: string;
+      } => JSON.parse(kubectl(["-n", NS, "get", "em/minilm", "-o", "jsonpath={.status.canary}"]) || "{}");
+      let maxWeight = 0;
+      const failedStatus = await until("the bad image rolled back", 300, () => {
+        const c = canary();
+        if (c.revision === stableRevision) return undefined;
+        maxWeight = Math.max(maxWeight, c.weight ?? 0);
+        return c.phase === "Failed" && c.revision !== undefined ? c : undefined;
+      });
+      const rolledBackAt = Date.now();
+      querying = false;
+      await client;
+
+      expect(failedStatus.reason).toBe("CandidateCannotStart");
+      expect(failedStatus.message).toContain("ImagePullBackOff");
+      expect(failedStatus.message).toContain(image);
+      expect(maxWeight).toBe(0);
+      const warnings = kubectl([
+        "-n",
+        NS,
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=minilm,type=Warning,reason=CandidateCannotStart",
+        "-o",
+        "jsonpath={.items[*].message}",
+      ]);
+      expect(warnings).toContain("ImagePullBackOff");
+      const left = await until("the bad revision's pods gone", 120, () => {
+        const all = pods("embedops.dev/role=encoder");
+        return all.length === 1 ? all : undefined;
+      });
+      expect(left.map((p) => p.uid)).toEqual(stableBefore);
+      expect(kubectl(["-n", NS, "get", "em/minilm", "-o", "jsonpath={.status.revision}"])).toBe(
+        stableRevision,
+      );
+      // No traffic ever reached the bad revision, so no client query failed for it.
+      expect(failed).toBe(0);
+      process.stderr.write(
+        `[e2e] bad image: patched → rolled back ${rolledBackAt - patchedAt} ms (progress deadline 600 s); ` +
+          `${failed} of ${sent} client queries failed; ${failedStatus.message}\n`,
+      );
+    });
+
     it("when the VectorIndex is deleted, then everything it owned is gone, volumes included", async () => {
       const uid = kubectl(["-n", NS, "get", `vectorindex/${INDEX}`, "-o", "jsonpath={.metadata.uid}"]);
       router?.close();
