@@ -3,7 +3,10 @@
 
 export type Pooling = "mean" | "cls";
 
-/** What embedops-model.json in a model directory declares. */
+/**
+ * What embedops-model.json in a model directory declares; an engine's `config` is the effective one,
+ * that declaration checked against the EmbeddingModel spec's settings (space-settings.ts).
+ */
 export interface ModelConfig {
   name: string;
   dimension: number;

@@ -7,6 +7,7 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { ModelConfig } from "./engine-types.js";
+import { effectiveModelConfig, type SpaceSettings } from "./space-settings.js";
 
 export const MODEL_CONFIG_FILE = "embedops-model.json";
 export const ONNX_FILE = "model.onnx";
@@ -33,6 +34,7 @@ export interface ModelDir {
   tokenizerPath: string;
   /** Absent for tokenizers that need no extra config; the tokenizer then uses its defaults. */
   tokenizerConfigPath: string | undefined;
+  /** Over the effective config (the declaration checked against the spec), not the file alone. */
   fingerprint: string;
 }
 
@@ -83,6 +85,10 @@ export function canonicalSpaceSettings(config: ModelConfig): string {
  * normalize, pooling, queryPrefix} in that (sorted) key order with no whitespace, e.g.
  * {"dimension":384,"documentPrefix":"","maxSequenceLength":256,"normalize":true,"pooling":"mean","queryPrefix":""}
  * Python reproduces it with json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).
+ * The settings are those of the EFFECTIVE config, what the encoder really does: embedops-model.json's
+ * declaration checked against the EmbeddingModel spec's settings, which reach the encoder as flags
+ * (space-settings.ts). They differ from the file only where spec.maxSequenceLength is below the
+ * declared one; the fingerprint then differs too, since long texts are truncated earlier.
  * The tokenizer is not hashed: a tokenizer change that alters ids would also need a new ONNX export
  * in practice, and hashing the ONNX keeps the definition simple for other implementations.
  */
@@ -117,14 +123,25 @@ async function requireFile(dir: string, name: string): Promise<string> {
   return file;
 }
 
-export async function loadModelDir(dir: string): Promise<ModelDir> {
+/**
+ * The config an encoder of this directory runs with: embedops-model.json checked against the spec's
+ * settings (`spec`, from the encoder's flags; none given: the declaration as is). Cheap — it reads
+ * no weights — so the encoder refuses a contradiction before it listens. Throws
+ * SpaceContradictionError naming every contradiction.
+ */
+export async function loadModelConfig(dir: string, spec: SpaceSettings = {}): Promise<ModelConfig> {
+  const configPath = await requireFile(path.resolve(dir), MODEL_CONFIG_FILE);
+  const declared = parseModelConfig(await readFile(configPath, "utf8"), configPath);
+  return effectiveModelConfig(declared, configPath, spec);
+}
+
+export async function loadModelDir(dir: string, spec: SpaceSettings = {}): Promise<ModelDir> {
   const abs = path.resolve(dir);
-  const configPath = await requireFile(abs, MODEL_CONFIG_FILE);
+  const config = await loadModelConfig(abs, spec);
   const onnxPath = await requireFile(abs, ONNX_FILE);
   const tokenizerPath = await requireFile(abs, TOKENIZER_FILE);
   const tokenizerConfigCandidate = path.join(abs, TOKENIZER_CONFIG_FILE);
   const tokenizerConfigPath = (await exists(tokenizerConfigCandidate)) ? tokenizerConfigCandidate : undefined;
-  const config = parseModelConfig(await readFile(configPath, "utf8"), configPath);
   const fingerprint = await computeFingerprint(onnxPath, config);
   return { dir: abs, config, onnxPath, tokenizerPath, tokenizerConfigPath, fingerprint };
 }

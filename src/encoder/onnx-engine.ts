@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "../util/log.js";
 import type { EncoderEngine, ModelConfig } from "./engine-types.js";
 import { InferenceWorker } from "./inference-worker.js";
 import { loadModelDir } from "./model-dir.js";
+import type { SpaceSettings } from "./space-settings.js";
 import { loadTokenizer } from "./tokenizer.js";
 import type { WorkerSetup } from "./worker-protocol.js";
 
@@ -14,6 +15,8 @@ export interface EngineOptions {
   threads: number;
   /** Where a crash of the inference worker is reported; default a logger with role "encoder". */
   log?: Logger;
+  /** The EmbeddingModel spec's settings, checked against the directory's (space-settings.ts); default none. */
+  space?: SpaceSettings;
 }
 
 export async function loadEngine(modelDir: string, options: EngineOptions): Promise<EncoderEngine> {
@@ -22,7 +25,7 @@ export async function loadEngine(modelDir: string, options: EngineOptions): Prom
     throw new Error(`threads must be a positive integer, got ${threads}`);
   }
   const log = options.log ?? createLogger({ role: "encoder" });
-  const dir = await loadModelDir(modelDir);
+  const dir = await loadModelDir(modelDir, options.space);
   const tokenizer = await loadTokenizer(
     dir.tokenizerPath,
     dir.tokenizerConfigPath,

@@ -20,6 +20,7 @@ import { openAiRoutes } from "./routes-openai.js";
 import { infoRoute, opsRoutes } from "./routes-ops.js";
 import { teiRoutes } from "./routes-tei.js";
 import { defaultSettings, EncoderRuntime, type EncoderSettings } from "./runtime.js";
+import type { SpaceSettings } from "./space-settings.js";
 
 export function createEncoderApp(
   rt: EncoderRuntime,
@@ -55,6 +56,11 @@ export interface StartEncoderOptions {
   drainTimeoutMs?: number;
   /** The `revision` label on every metric (the operator passes the pod's revision). */
   revision?: string;
+  /**
+   * The EmbeddingModel spec's embedding-space settings; a contradiction with the model directory
+   * rejects `ready` with SpaceContradictionError (the CLI checks before it even listens).
+   */
+  space?: SpaceSettings;
 }
 
 export interface RunningEncoder {
@@ -82,7 +88,7 @@ export async function startEncoder(options: StartEncoderOptions): Promise<Runnin
   let engine: EncoderEngine | undefined;
   const ready = (async () => {
     const started = performance.now();
-    engine = await loadEngine(options.modelDir, { threads: options.threads ?? 2, log });
+    engine = await loadEngine(options.modelDir, { threads: options.threads ?? 2, log, space: options.space });
     await rt.attach(engine);
     log.info("model ready", {
       model: engine.config.name,
