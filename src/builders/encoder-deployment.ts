@@ -10,7 +10,7 @@ import type {
   V1VolumeMount,
 } from "@kubernetes/client-node";
 import type { EmbeddingModelSpec } from "../api/v1alpha1/index.js";
-import { encoderRuntimeArgs } from "../core/role-args.js";
+import { encoderRuntimeArgs, encoderSpaceArgs } from "../core/role-args.js";
 import { encoderRevision, revisionInputOf } from "../rollout/revision.js";
 import { childMeta, type OwnerContext } from "./context.js";
 import { encoderRevisionSelector, withCommon } from "./labels.js";
@@ -65,6 +65,7 @@ function encoderArgs(spec: EmbeddingModelSpec, modelDir: string, revision: strin
     "--model-dir",
     modelDir,
     ...encoderRuntimeArgs(spec.runtime),
+    ...encoderSpaceArgs(spec),
     // Every metric carries it, so the analysis tells the revisions' requests apart.
     "--revision",
     revision,

@@ -9,7 +9,7 @@ import type {
   VectorIndex,
 } from "../api/v1alpha1/index.js";
 import { shardNames } from "../core/generation.js";
-import { encoderRuntimeArgs, hnswArgs } from "../core/role-args.js";
+import { encoderRuntimeArgs, encoderSpaceArgs, hnswArgs } from "../core/role-args.js";
 import { encoderRevision, revisionInputOf } from "../rollout/revision.js";
 
 /**
@@ -24,6 +24,11 @@ export interface LocalModel {
   /** sha256 of model.onnx the spec pins, checked before the encoder starts. */
   sha256?: string;
   dimension: number;
+  /**
+   * Encoder flags besides --model-dir and --revision: the runtime's and the embedding space's. Stored
+   * per revision in the rollout file; the space is part of the revision (as `space`), so a revision
+   * always means the same flags.
+   */
   encoderArgs: string[];
   /** encoderRevision(revisionInputOf(spec, LOCAL_IMAGE)): a change starts a canary. */
   revision: string;
@@ -70,7 +75,7 @@ export function planLocal(resources: readonly EmbedopsResource[], cwd: string): 
       modelDir: isAbsolute(source.path) ? source.path : resolve(cwd, source.path),
       ...(source.sha256 ? { sha256: source.sha256 } : {}),
       dimension: m.spec.dimension,
-      encoderArgs: encoderRuntimeArgs(runtime),
+      encoderArgs: [...encoderRuntimeArgs(runtime), ...encoderSpaceArgs(m.spec)],
       revision: encoderRevision(revisionInputOf(m.spec, LOCAL_IMAGE)),
       rollout: m.spec.rollout,
     });

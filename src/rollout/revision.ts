@@ -36,9 +36,10 @@ export interface EncoderRevisionInput {
   /** Where the model directory comes from (a new sha256 or URL is a new revision). */
   readonly source: ModelSource;
   /**
-   * The spec's declared embedding space. The encoder reads these from the model directory today,
-   * but a spec edit that declares a new space must start a candidate whose /info is compared with
-   * the stable's fingerprint, or the edit would never be noticed.
+   * The spec's declared embedding space. The encoder gets it as flags (`encoderSpaceArgs`, kept out
+   * of `args` so that revisions made before those flags existed stay the same) and refuses to start
+   * when it contradicts the model directory; a spec edit that declares a new space starts a candidate
+   * whose /info fingerprint is compared with the stable's.
    */
   readonly space: EmbeddingSpace;
   /** The Secret key mounted as the encoder's API keys (its value is not hashed: rotating is no rollout). */

@@ -58,6 +58,32 @@ describe("EmbeddingModel children", () => {
     expect(argAfter(deploymentOf(model({ runtime })), flag)).toBe(value);
   });
 
+  it.each([
+    ["dimension", { dimension: 768 }, "--dimension", "768"],
+    ["pooling", { pooling: "cls" as const }, "--pooling", "cls"],
+    ["normalize", { normalize: false }, "--normalize", "false"],
+    ["maxSequenceLength", { maxSequenceLength: 128 }, "--max-sequence-length", "128"],
+  ])(
+    "when spec.%s is set, then the encoder gets %s (it checks the model directory against it)",
+    (_f, spec, flag, value) => {
+      expect(argAfter(deploymentOf(model(spec)), flag)).toBe(value);
+    },
+  );
+
+  it("when the spec has prefixes, then the encoder gets them as --flag=value, the empty default too", () => {
+    const args = (m = model()) => container(deploymentOf(m))?.args ?? [];
+    expect(args()).toEqual(expect.arrayContaining(["--query-prefix=", "--document-prefix="]));
+    expect(args(model({ queryPrefix: "query: ", documentPrefix: "-p " }))).toEqual(
+      expect.arrayContaining(["--query-prefix=query: ", "--document-prefix=-p "]),
+    );
+  });
+
+  it("when the space flags are added to the encoder, then the revision stays the one of the revision input (no rollout on upgrade)", () => {
+    const d = deploymentOf();
+    expect(argAfter(d, "--revision")).toBe(encoderRevision(revisionInputOf(model().spec, ctx().image)));
+    expect(revisionInputOf(model().spec, ctx().image).args).not.toContain("--pooling");
+  });
+
   it("when a runtime field changes, then the revision annotation changes; when nothing changes, it stays", () => {
     const rev = (d: V1Deployment) => d.spec?.template.metadata?.annotations?.[REVISION_ANNOTATION];
     const base = rev(deploymentOf());

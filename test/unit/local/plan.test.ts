@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseResources } from "../../../src/api/v1alpha1/index.js";
+import { encoderDeployment } from "../../../src/builders/encoder-deployment.js";
+import { encoderRuntimeArgs, encoderSpaceArgs } from "../../../src/core/role-args.js";
 import { planLocal, routerConfig } from "../../../src/local/plan.js";
+import { ctx } from "../builders/fixtures.js";
 
 const model = `
 apiVersion: embedops.dev/v1alpha1
@@ -37,10 +40,29 @@ describe("planLocal", () => {
     expect(result.plan.models[0]?.encoderArgs).toEqual(
       expect.arrayContaining(["--threads", "--max-batch-tokens"]),
     );
+    // The spec's embedding space, which the encoder checks against the model directory.
+    expect(result.plan.models[0]?.encoderArgs).toEqual(
+      expect.arrayContaining(["--pooling", "mean", "--max-sequence-length", "256", "--query-prefix="]),
+    );
     const [vi] = result.plan.indexes;
     expect(vi?.shards).toEqual(["shard-0", "shard-1"]);
     expect(vi?.replicas).toBe(2);
     expect(vi?.shardArgs).toEqual(expect.arrayContaining(["--dimension", "384", "--metric", "cosine"]));
+  });
+
+  it("when the same spec is planned here and built for Kubernetes, then both encoders get the same runtime and space flags", () => {
+    const parsed = parseResources(model);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const em = parsed.value.resources[0];
+    if (em?.kind !== "EmbeddingModel") throw new Error("expected an EmbeddingModel");
+    const result = planLocal([em], "/work");
+    if (!result.ok) throw new Error(result.errors.join("\n"));
+    const args = encoderDeployment(ctx(), { model: "minilm", spec: em.spec }).spec?.template.spec
+      ?.containers[0]?.args;
+    const local = result.plan.models[0]?.encoderArgs ?? [];
+    expect(local).toEqual([...encoderRuntimeArgs(em.spec.runtime), ...encoderSpaceArgs(em.spec)]);
+    // In the Deployment they sit between --model-dir DIR and --revision.
+    expect(args?.slice(3, 3 + local.length)).toEqual(local);
   });
 
   it("when the index names a model the file does not declare, then the error names modelRef and the known models", () => {
