@@ -10,7 +10,10 @@ import {
   decodeDeleteIds,
   decodeJsonPoints,
   decodeJsonQuery,
+  decodeMetaKey,
+  decodeMetaValue,
   decodeScanParams,
+  decodeUpsertParams,
   maxIdLength,
 } from "./wire.js";
 
@@ -41,6 +44,8 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
   });
 
   const json = express.json({ limit: bodyLimit, strict: false });
+  // Meta values are at most 64 KiB; the parser's cap sits above it so the 400 can say by how much.
+  const metaJson = express.json({ limit: "1mb", strict: false });
   const raw = express.raw({ type: [pointsContentType, "application/octet-stream"], limit: bodyLimit });
 
   /** A vector declared as coming from another model must never meet this generation's vectors. */
@@ -64,10 +69,11 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
   });
 
   app.post("/v1/points", checkFingerprint, needReady, json, raw, async (req, res) => {
+    const options = decodeUpsertParams(req.query as Record<string, unknown>);
     const points = req.is(pointsContentType)
       ? decodeBinaryPoints(bodyBytes(req), dimension, metric)
       : decodeJsonPoints(jsonBody(req), dimension, metric);
-    res.json(await shard.upsert(points));
+    res.json(await shard.upsert(points, options));
   });
 
   app.post("/v1/points/delete", needReady, json, async (req, res) => {
@@ -103,6 +109,21 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
   app.get("/v1/scan", needReady, (req, res) => {
     const { afterSeq, limit } = decodeScanParams(req.query as Record<string, unknown>);
     res.json(shard.scan(afterSeq, limit));
+  });
+
+  // Internal: a small durable value per key for whoever drives this generation (the backfill's cursor).
+  app.get("/v1/meta/:key", needReady, (req, res) => {
+    const key = decodeMetaKey(req.params.key);
+    const value = shard.getMeta(key);
+    if (value === undefined) throw new HttpError(404, `meta key "${key}" is not set`, "key");
+    res.json({ key, value });
+  });
+
+  app.put("/v1/meta/:key", needReady, metaJson, async (req, res) => {
+    const key = decodeMetaKey(req.params.key);
+    const json = decodeMetaValue(jsonBody(req));
+    await shard.putMeta(key, json);
+    res.json({ key, value: JSON.parse(json) as unknown });
   });
 
   app.use((req, _res, next) => {

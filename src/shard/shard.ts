@@ -12,7 +12,7 @@ import { HnswIndex, type HnswParams } from "./hnsw-index.js";
 import { IdTable } from "./id-table.js";
 import { createShardMetrics, type ShardMetrics } from "./metrics.js";
 import { exactTopK, type Metric, type Neighbor, type ScoreKind, scoreKind, toScore } from "./score.js";
-import { parseMeta, Store, type SyncMode, toFloat32 } from "./store.js";
+import { parseMeta, Store, type SyncMode, toFloat32, type UpsertOptions } from "./store.js";
 import type { DecodedPoint, ParsedQuery } from "./wire.js";
 
 export interface ShardConfig {
@@ -211,10 +211,13 @@ export class Shard {
     }
   }
 
-  upsert(points: readonly DecodedPoint[]): Promise<{ upserted: number; lastSeq: number }> {
+  upsert(
+    points: readonly DecodedPoint[],
+    options: UpsertOptions = {},
+  ): Promise<{ upserted: number; skipped: number; lastSeq: number }> {
     return this.writes.run(() => {
       this.assertWritable();
-      const applied = this.store.upsert(points);
+      const { applied, skipped } = this.store.upsert(points, options);
       // Committed: from here on the write is durable even if the graph update below fails; the next
       // start replays it. The graph and filter index are updated before we answer (read-your-writes).
       this.index.reserve(this.index.totalCount + applied.length);
@@ -225,10 +228,11 @@ export class Shard {
         this.filters.add(a.label, a.metadata);
       }
       this.metrics.pointsUpserted.inc(applied.length);
-      return { upserted: applied.length, lastSeq: this.store.lastSeq };
+      return { upserted: applied.length, skipped, lastSeq: this.store.lastSeq };
     });
   }
 
+  /** `deleted` counts live ids; the others are `notFound`, yet each unknown one now has a tombstone. */
   delete(ids: readonly string[]): Promise<{ deleted: number; notFound: number; lastSeq: number }> {
     return this.writes.run(() => {
       this.assertWritable();
@@ -320,13 +324,40 @@ export class Shard {
     };
   }
 
+  /**
+   * Live documents after `afterSeq` in seq order. `text` is null for a point ingested as a vector
+   * alone (a backfill cannot re-embed it and must count it). `lastSeq` is the shard's newest seq when
+   * the page was read (deletes included, so it can exceed the last live item's seq); `done` means this
+   * page reached it.
+   */
   scan(afterSeq: number, limit: number) {
     const rows = this.store.scan(afterSeq, limit);
     return {
-      items: rows.map((r) => ({ id: r.id, seq: r.seq, metadata: parseMeta(r.metadata), text: r.text })),
+      items: rows.map((r) => ({
+        id: r.id,
+        seq: r.seq,
+        metadata: parseMeta(r.metadata),
+        text: r.text ?? null,
+      })),
       nextAfterSeq: rows.length > 0 ? (rows[rows.length - 1] as (typeof rows)[number]).seq : afterSeq,
+      lastSeq: this.store.lastSeq,
       done: rows.length < limit,
     };
+  }
+
+  /** The JSON value PUT under `key`, or undefined. */
+  getMeta(key: string): unknown {
+    if (this.state !== "ready") throw new HttpError(503, `shard is ${this.state}; retry shortly`);
+    const json = this.store.getUserMeta(key);
+    return json === undefined ? undefined : (JSON.parse(json) as unknown);
+  }
+
+  /** Store `json` under `key`; serialised with point writes, so it never outlives a close. */
+  putMeta(key: string, json: string): Promise<void> {
+    return this.writes.run(() => {
+      this.assertWritable();
+      this.store.putUserMeta(key, json);
+    });
   }
 
   async stats() {

@@ -1,6 +1,17 @@
 // The shard's source of truth: SQLite (better-sqlite3) in WAL mode. One row per id ever written;
 // a delete keeps a tombstone row (deleted=1, payload dropped) so the delete has a seq that a replay
-// after a checkpoint can see, and so the id keeps its hnswlib label if it comes back.
+// after a checkpoint can see, and so the id keeps its hnswlib label if it comes back. A delete of an id
+// the shard never had leaves a tombstone too: during a generation change the backfill's `ifAbsent`
+// copy of that id may arrive later, and the tombstone is what makes it skip instead of resurrecting it.
+//
+// Tombstone rows are kept for as long as the shard (its data dir) lives. Nothing in the shard removes
+// them: graph compaction (compaction.ts) only rebuilds the hnswlib graph without its deleted elements,
+// and checkpoints (checkpoint.ts) only delete older graph files. Purging tombstone rows would be an
+// explicit operator action on a stopped shard, never automatic, and only once no backfill writes to
+// this generation any more. The cost is one small row per deleted id (stats.tombstones counts them).
+//
+// The meta table holds the store's own keys (schemaVersion, identity) and, under `user:<key>`, the
+// small values PUT /v1/meta stores (the backfill's cursor); the key pattern has no ':' so they never meet.
 import { mkdirSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -52,6 +63,13 @@ export interface AppliedDelete {
   previousMetadata: Record<string, unknown> | null;
 }
 
+export interface UpsertOptions {
+  /** Skip ids with any row (live or tombstone), checked in the same transaction as the inserts. */
+  ifAbsent?: boolean;
+}
+
+const userMetaPrefix = "user:";
+
 const schemaVersion = "1";
 
 export class Store {
@@ -73,6 +91,11 @@ export class Store {
       full: db.prepare<[string], StoredRow>("SELECT * FROM points WHERE id = ? AND deleted = 0"),
       insert: db.prepare(
         "INSERT INTO points (label, id, seq, deleted, vector, metadata, text) VALUES (?, ?, ?, 0, ?, ?, ?)",
+      ),
+      insertTombstone: db.prepare("INSERT INTO points (label, id, seq, deleted) VALUES (?, ?, ?, 1)"),
+      getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
+      putMeta: db.prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       ),
       update: db.prepare(
         "UPDATE points SET seq = ?, deleted = 0, vector = ?, metadata = ?, text = ? WHERE label = ?",
@@ -168,15 +191,26 @@ export class Store {
     return this.stmts.full.get(id);
   }
 
-  /** Commit a batch as one transaction; returns only after the commit (the acknowledgement point). */
-  upsert(points: readonly DecodedPoint[]): AppliedUpsert[] {
+  /**
+   * Commit a batch as one transaction; returns only after the commit (the acknowledgement point).
+   * With `ifAbsent`, ids that have any row are left alone and counted in `skipped`.
+   */
+  upsert(
+    points: readonly DecodedPoint[],
+    options: UpsertOptions = {},
+  ): { applied: AppliedUpsert[]; skipped: number } {
     let seq = this.lastSeq;
     let next = this.nextLabel;
+    let skipped = 0;
     const run = this.db.transaction((batch: readonly DecodedPoint[]) => {
       const applied: AppliedUpsert[] = [];
       for (const p of batch) {
-        seq++;
         const existing = this.stmts.byId.get(p.id);
+        if (existing && options.ifAbsent) {
+          skipped++;
+          continue;
+        }
+        seq++;
         const metadata = p.metadata === null ? null : JSON.stringify(p.metadata);
         const blob = float32ToBytes(p.vector);
         if (existing) {
@@ -208,17 +242,27 @@ export class Store {
     const applied = run(points);
     this.lastSeq = seq;
     this.nextLabel = next;
-    return applied;
+    return { applied, skipped };
   }
 
-  /** Tombstone the live ids among `ids` in one transaction; unknown or deleted ids are skipped. */
+  /**
+   * Tombstone `ids` in one transaction. Live ids are returned (the graph must drop them); an id the
+   * shard never had gets a tombstone row of its own (with a seq, no label in the graph); an id already
+   * deleted is left as it is.
+   */
   delete(ids: readonly string[]): AppliedDelete[] {
     let seq = this.lastSeq;
+    let next = this.nextLabel;
     const run = this.db.transaction((list: readonly string[]) => {
       const applied: AppliedDelete[] = [];
       for (const id of new Set(list)) {
         const existing = this.stmts.byId.get(id);
-        if (existing?.deleted !== 0) continue;
+        if (!existing) {
+          seq++;
+          this.stmts.insertTombstone.run(next++, id, seq);
+          continue;
+        }
+        if (existing.deleted !== 0) continue;
         seq++;
         this.stmts.tombstone.run(seq, existing.label);
         applied.push({ label: existing.label, previousMetadata: parseMeta(existing.metadata) });
@@ -227,7 +271,18 @@ export class Store {
     });
     const applied = run(ids);
     this.lastSeq = seq;
+    this.nextLabel = next;
     return applied;
+  }
+
+  /** A value stored by PUT /v1/meta (JSON text), or undefined. */
+  getUserMeta(key: string): string | undefined {
+    return this.stmts.getMeta.get(userMetaPrefix + key)?.value;
+  }
+
+  /** One autocommit statement: durable under the same `synchronous` setting as point writes. */
+  putUserMeta(key: string, json: string): void {
+    this.stmts.putMeta.run(userMetaPrefix + key, json);
   }
 
   /** Metadata and/or text of live rows, by label (ids come from the shard's in-memory IdTable). */

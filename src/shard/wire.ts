@@ -389,3 +389,42 @@ export function decodeScanParams(params: Record<string, unknown>): { afterSeq: n
   const p = parseWith(scanSchema, params);
   return { afterSeq: p.afterSeq ?? 0, limit: p.limit ?? 1000 };
 }
+
+const upsertParamsSchema = z.strictObject({ ifAbsent: boolParam.optional() });
+
+/**
+ * POST /v1/points' query string (the body formats stay as they are). `ifAbsent`: the backfill's mode,
+ * which skips every id this shard has any row for, live or tombstone, so it never overwrites a newer
+ * write nor resurrects a delete that reached the shard first.
+ */
+export function decodeUpsertParams(params: Record<string, unknown>): { ifAbsent: boolean } {
+  for (const [key, value] of Object.entries(params)) {
+    if (typeof value !== "string") throw badRequest(key, "must appear once in the query string");
+  }
+  return { ifAbsent: parseWith(upsertParamsSchema, params).ifAbsent ?? false };
+}
+
+export const metaKeyPattern = /^[A-Za-z0-9._-]{1,128}$/;
+export const maxMetaValueBytes = 64 * 1024;
+
+/** A /v1/meta key: a short name, never a path, never a store key (those are namespaced apart). */
+export function decodeMetaKey(key: unknown): string {
+  if (typeof key !== "string" || !metaKeyPattern.test(key))
+    throw badRequest("key", "must be 1..128 characters of A-Z, a-z, 0-9, '.', '_' or '-'");
+  return key;
+}
+
+const metaBodySchema = z.strictObject({ value: z.unknown() });
+
+/** PUT /v1/meta/:key's body `{value}`; returns the value serialised as it will be stored. */
+export function decodeMetaValue(body: unknown): string {
+  // zod's own word for a missing key ("expected nonoptional") would not tell a client what to send.
+  if (typeof body === "object" && body !== null && !Array.isArray(body) && !("value" in body))
+    throw badRequest("value", `is required: send {"value": <any JSON, at most ${maxMetaValueBytes} bytes>}`);
+  const { value } = parseWith(metaBodySchema, body);
+  const text = JSON.stringify(value);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxMetaValueBytes)
+    throw badRequest("value", `must serialise to at most ${maxMetaValueBytes} bytes of JSON, got ${bytes}`);
+  return text;
+}
