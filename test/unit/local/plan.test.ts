@@ -60,9 +60,13 @@ describe("planLocal", () => {
     const args = encoderDeployment(ctx(), { model: "minilm", spec: em.spec }).spec?.template.spec
       ?.containers[0]?.args;
     const local = result.plan.models[0]?.encoderArgs ?? [];
-    expect(local).toEqual([...encoderRuntimeArgs(em.spec.runtime), ...encoderSpaceArgs(em.spec)]);
-    // In the Deployment they sit between --model-dir DIR and --revision.
-    expect(args?.slice(3, 3 + local.length)).toEqual(local);
+    // The same run of flags in both, from the first runtime flag on (what comes around it differs:
+    // --model-dir, --revision, the address).
+    const flags = [...encoderRuntimeArgs(em.spec.runtime), ...encoderSpaceArgs(em.spec)];
+    const runIn = (xs: readonly string[]) =>
+      xs.slice(xs.indexOf("--threads"), xs.indexOf("--threads") + flags.length);
+    expect(runIn(local)).toEqual(flags);
+    expect(runIn(args ?? [])).toEqual(flags);
   });
 
   it("when the index names a model the file does not declare, then the error names modelRef and the known models", () => {
