@@ -2,10 +2,15 @@
 // that never overwrite a newer write nor resurrect a delete, tombstones for deletes of ids the shard
 // never had, a durable /v1/meta cursor, and a scan that says where the shard's seq ends.
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createShardListener } from "../../src/shard/query-listener.js";
+import { Shard, shardDefaults } from "../../src/shard/shard.js";
 import { encodeBinaryPoints, float32FromBytes, maxMetaValueBytes } from "../../src/shard/wire.js";
+import { createLogger } from "../../src/util/log.js";
 import { call, clustered, type ShardProcess, startShardProcess } from "./shard-process.js";
 
 const dim = 16;
@@ -270,5 +275,30 @@ describe("scan for the backfill", () => {
     ]);
     expect(items.every((x) => "text" in x && "metadata" in x && typeof x.seq === "number")).toBe(true);
     expect(items.filter((x) => x.text === null)).toHaveLength(2);
+  });
+});
+
+describe("readiness", () => {
+  it("when the shard has not loaded its index yet, then meta GET/PUT and ifAbsent writes answer 503 like other writes", async () => {
+    // In process, with load() never called: the only way to hold a shard in "loading" for certain.
+    const shard = new Shard(
+      { ...shardDefaults, dataDir: dir, shardId: "l", dimension: dim, metric: "cosine", fingerprint: fp },
+      createLogger({ test: "backfill-readiness" }),
+    );
+    const server = createServer(createShardListener(shard, createLogger({ test: "backfill-readiness" })));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const answers = [
+        await call(url, "GET", "/v1/meta/cursor"),
+        await call(url, "PUT", "/v1/meta/cursor", { value: 1 }),
+        await write(url, [{ id: "a", vector: v(0) }], "json", "?ifAbsent=true"),
+      ];
+      expect(answers.map((r) => r.status)).toEqual([503, 503, 503]);
+      expect(String(answers[1]?.body.error)).toContain("loading");
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await shard.close();
+    }
   });
 });
