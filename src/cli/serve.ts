@@ -115,7 +115,7 @@ class LocalDataPlane {
     try {
       url = await this.child(
         name,
-        ["encoder", "--model-dir", m.modelDir, ...args, "--revision", revision],
+        ["encoder", ...withModelDir(args, m.modelDir), "--revision", revision],
         port,
       ).start();
       await waitReady(url, `encoder ${revision} of EmbeddingModel "${m.name}"`);
@@ -477,6 +477,15 @@ const specOf = (m: LocalModel) => ({
   replicas: 1,
 });
 
+/**
+ * A revision's encoder flags name its model directory, so a candidate with a new source runs the
+ * new model beside the stable's. Rollout files written before that (flags without --model-dir)
+ * get the model's current directory, as they always did.
+ */
+export function withModelDir(args: readonly string[], modelDir: string): string[] {
+  return args.includes("--model-dir") ? [...args] : ["--model-dir", modelDir, ...args];
+}
+
 /** What a reload does not apply live (only EmbeddingModel revisions and rollout policies are). */
 export function unappliedChanges(before: LocalPlan, after: LocalPlan): string[] {
   const out: string[] = [];
@@ -488,8 +497,9 @@ export function unappliedChanges(before: LocalPlan, after: LocalPlan): string[] 
   if (names(before.models) !== names(after.models)) out.push("EmbeddingModels added or removed");
   for (const m of after.models) {
     const old = before.models.find((o) => o.name === m.name);
-    if (old && (old.modelDir !== m.modelDir || old.dimension !== m.dimension))
-      out.push(`EmbeddingModel "${m.name}": source or dimension (a new index generation)`);
+    // A new source is a new revision, rolled out (or held at NewGenerationRequired) like any other.
+    if (old && old.dimension !== m.dimension)
+      out.push(`EmbeddingModel "${m.name}": dimension (a new index generation)`);
   }
   if (JSON.stringify(before.indexes) !== JSON.stringify(after.indexes)) out.push("VectorIndex changes");
   return out;

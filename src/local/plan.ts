@@ -25,7 +25,7 @@ export interface LocalModel {
   sha256?: string;
   dimension: number;
   /**
-   * Encoder flags besides --model-dir and --revision: the runtime's and the embedding space's. Stored
+   * Encoder flags besides --revision: the model directory, the runtime's and the embedding space's. Stored
    * per revision in the rollout file; the space is part of the revision (as `space`), so a revision
    * always means the same flags.
    */
@@ -70,12 +70,13 @@ export function planLocal(resources: readonly EmbedopsResource[], cwd: string): 
       );
       continue;
     }
+    const modelDir = isAbsolute(source.path) ? source.path : resolve(cwd, source.path);
     localModels.push({
       name: m.metadata.name,
-      modelDir: isAbsolute(source.path) ? source.path : resolve(cwd, source.path),
+      modelDir,
       ...(source.sha256 ? { sha256: source.sha256 } : {}),
       dimension: m.spec.dimension,
-      encoderArgs: [...encoderRuntimeArgs(runtime), ...encoderSpaceArgs(m.spec)],
+      encoderArgs: ["--model-dir", modelDir, ...encoderRuntimeArgs(runtime), ...encoderSpaceArgs(m.spec)],
       revision: encoderRevision(revisionInputOf(m.spec, LOCAL_IMAGE)),
       rollout: m.spec.rollout,
     });

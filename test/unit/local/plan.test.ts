@@ -37,6 +37,11 @@ describe("planLocal", () => {
     if (!result.ok) return;
     expect(result.plan.models).toHaveLength(1);
     expect(result.plan.models[0]?.modelDir).toBe("/work/models/all-minilm-l6-v2");
+    // The revision's flags name its model directory: a candidate with a new source runs the new model.
+    expect(result.plan.models[0]?.encoderArgs.slice(0, 2)).toEqual([
+      "--model-dir",
+      "/work/models/all-minilm-l6-v2",
+    ]);
     expect(result.plan.models[0]?.encoderArgs).toEqual(
       expect.arrayContaining(["--threads", "--max-batch-tokens"]),
     );
