@@ -59,13 +59,19 @@ export function modelRevision(spec: EmbeddingModelSpec, defaultImage: string): s
   return encoderRevision(revisionInputOf(spec, defaultImage));
 }
 
+/**
+ * The kubelet expands `$(VAR)` in container args and reduces `$$` to `$`; a prefix is free text, so
+ * each `$` is doubled for the encoder to receive exactly the spec's value.
+ */
+const literalArg = (arg: string): string => arg.replaceAll("$", () => "$$");
+
 function encoderArgs(spec: EmbeddingModelSpec, modelDir: string, revision: string): string[] {
   return [
     "encoder",
     "--model-dir",
     modelDir,
     ...encoderRuntimeArgs(spec.runtime),
-    ...encoderSpaceArgs(spec),
+    ...encoderSpaceArgs(spec).map(literalArg),
     // Every metric carries it, so the analysis tells the revisions' requests apart.
     "--revision",
     revision,

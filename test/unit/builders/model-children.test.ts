@@ -78,6 +78,11 @@ describe("EmbeddingModel children", () => {
     );
   });
 
+  it("when a prefix holds $, then it is escaped as $$ so the kubelet's $(VAR) expansion gives back the spec's value", () => {
+    const args = container(deploymentOf(model({ queryPrefix: "price in $(CURRENCY), $$ or $: " })))?.args;
+    expect(args).toContain("--query-prefix=price in $$(CURRENCY), $$$$ or $$: ");
+  });
+
   it("when the space flags are added to the encoder, then the revision stays the one of the revision input (no rollout on upgrade)", () => {
     const d = deploymentOf();
     expect(argAfter(d, "--revision")).toBe(encoderRevision(revisionInputOf(model().spec, ctx().image)));
