@@ -22,12 +22,19 @@ export function createApp(deps: RouterDeps): Express {
 
   app.use((_req, res, next) => {
     const t0 = performance.now();
-    const fingerprint = deps.runtime().fingerprint;
-    res.setHeader(FINGERPRINT_HEADER, fingerprint);
+    // The active generation's, unless a query route names the generation that answered it.
+    const active = deps.runtime().active;
+    res.setHeader(FINGERPRINT_HEADER, active.fingerprint);
     res.on("finish", () => {
       const route = (res.locals.route as string | undefined) ?? "unmatched";
+      const locals = res.locals as { generation?: string; fingerprint?: string };
       deps.metrics.requestDuration.observe(
-        { route, status: String(res.statusCode), fingerprint },
+        {
+          route,
+          status: String(res.statusCode),
+          fingerprint: locals.fingerprint ?? active.fingerprint,
+          generation: locals.generation ?? active.name,
+        },
         (performance.now() - t0) / 1000,
       );
     });

@@ -3,8 +3,11 @@
 //
 // Two shapes are accepted:
 //   - one generation inline: { index, generation, fingerprint, dimension, metric, encoder, shards, ... }
-//   - a list: { index, generations: [{ name, weight, fingerprint, ... }], ... } — the shape a canary
-//     between generations will use. Only one generation is served today.
+//   - a list of one or two: { index, generations: [{ name, role, queryWeight?, fingerprint, ... }], ... }
+//     While an index moves to a new model, generation N is the "active" one and N+1 the "candidate":
+//     writes go to both (each embedded by its own encoder), `queryWeight` (integer percent, candidate
+//     only, default 0) of the queries go to the candidate, the rest to the active (index-runtime.ts).
+//     The two must differ in name and fingerprint; each has its own shard list (N+1 may be resharded).
 //
 // A generation's encoder may run two revisions of the same model side by side (a traffic canary: new
 // image, threads, batching; the same fingerprint):
@@ -63,9 +66,20 @@ const generationFields = {
   shards: z.array(shardSchema).min(1, "needs at least one shard"),
 };
 
+export type GenerationRole = "active" | "candidate";
+
 const generationSchema = z.strictObject({
   name: z.string().min(1),
-  weight: z.number().min(0).max(100).default(100),
+  role: z.enum(["active", "candidate"], { error: 'must be "active" or "candidate"' }).default("active"),
+  /** The candidate's percent of queries; absent means 0 (writes only, e.g. while it is backfilled). */
+  queryWeight: z.int("must be an integer percent 0-100").min(0).max(100).optional(),
+  // The list shape's old field: say what replaced it instead of "unknown field".
+  weight: z
+    .never({
+      error:
+        'was replaced by role ("active" or "candidate") and queryWeight (the candidate\'s percent of queries); remove it',
+    })
+    .optional(),
   ...generationFields,
 });
 
@@ -86,14 +100,25 @@ const commonFields = {
 };
 
 const inlineSchema = z.strictObject({ ...commonFields, generation: z.string().min(1), ...generationFields });
-const listSchema = z.strictObject({ ...commonFields, generations: z.array(generationSchema).min(1) });
+const listSchema = z.strictObject({
+  ...commonFields,
+  generations: z
+    .array(generationSchema)
+    .min(1, "needs one generation (role active)")
+    .max(2, "at most two: the active generation and one candidate; promote or drop the candidate first"),
+});
 
-export type Generation = z.infer<typeof generationSchema>;
+export interface Generation extends z.infer<typeof generationSchema> {
+  /** Always set after parsing: 0 for the active generation. */
+  queryWeight: number;
+}
 export type EncoderConfig = z.infer<typeof encoderSchema>;
 export type ShardConfig = z.infer<typeof shardSchema>;
 export type RouterConfig = Omit<z.infer<typeof listSchema>, "generations"> & {
-  /** The generation served; the list shape keeps room for weighted canaries. */
+  /** The active generation: it answers every query the candidate does not, and gates readiness. */
   generation: Generation;
+  /** The generation the index moves to: written with the active one, `queryWeight` % of queries. */
+  candidate?: Generation;
   /**
    * Bearer token for the encoder, from --encoder-key-file: never from the config file, which in a
    * cluster is a ConfigMap, no place for a key.
@@ -128,53 +153,111 @@ function describeIssues(error: z.ZodError): string {
     .join("; ");
 }
 
+/** Checks one generation's own rules; `at` is its field path prefix ("" inline, "generations.1." in a list). */
+function checkGeneration(gen: Generation, at: string, writeQuorum: "all" | number, source: string): void {
+  const enc = gen.encoder;
+  if (enc?.canary && enc.canary.revision === (enc.revision ?? DEFAULT_REVISION)) {
+    throw new ConfigError(
+      `${source} is invalid: ${at}encoder.canary.revision "${enc.canary.revision}" is the stable revision's name too; the two must differ or their metrics merge`,
+    );
+  }
+  const names = new Set<string>();
+  for (const shard of gen.shards) {
+    if (names.has(shard.name))
+      throw new ConfigError(`${source} is invalid: ${at}shards: shard name "${shard.name}" appears twice`);
+    names.add(shard.name);
+  }
+  const maxReplicas = Math.min(...gen.shards.map((s) => s.replicas.length));
+  if (writeQuorum !== "all" && writeQuorum > maxReplicas) {
+    throw new ConfigError(
+      `${source} is invalid: writeQuorum ${writeQuorum} is more than the ${maxReplicas} replica(s) of the smallest shard${at ? ` of generation ${gen.name}` : ""}; lower it or use "all"`,
+    );
+  }
+}
+
+/** The list shape's rules across entries: one active, names and fingerprints distinct, weights on the candidate. */
+function activeAndCandidate(
+  list: readonly z.infer<typeof generationSchema>[],
+  source: string,
+): { active: Generation; candidate?: Generation } {
+  const bad = (message: string) => new ConfigError(`${source} is invalid: ${message}`);
+  list.forEach((g, i) => {
+    if (g.role === "active" && g.queryWeight !== undefined)
+      throw bad(
+        `generations.${i}.queryWeight: only the candidate has a query share (the active one answers the rest); remove it from generation ${g.name}`,
+      );
+  });
+  const actives = list.filter((g) => g.role === "active");
+  if (actives.length !== 1) {
+    const which =
+      actives.length === 0
+        ? `none of ${list.map((g) => g.name).join(", ")} has role "active"`
+        : `${actives.map((g) => g.name).join(" and ")} both have role "active"`;
+    throw bad(
+      `generations: exactly one generation must have role "active" (the default) and at most one role "candidate"; ${which}`,
+    );
+  }
+  const [a, b] = list;
+  if (a && b && a.name === b.name)
+    throw bad(
+      `generations.1.name: generations ${a.name} (${a.role}) and ${b.name} (${b.role}) have the same name; a new generation needs a new name`,
+    );
+  if (a && b && a.fingerprint === b.fingerprint)
+    throw bad(
+      `generations.1.fingerprint: generations ${a.name} and ${b.name} have the same fingerprint ${a.fingerprint}; a new generation exists for a new model, so its fingerprint must differ (for a new encoder image of the same model, use encoder.canary)`,
+    );
+  const norm = (g: z.infer<typeof generationSchema>): Generation => {
+    const { weight: _removed, ...rest } = g;
+    return { ...rest, queryWeight: g.queryWeight ?? 0 };
+  };
+  const candidate = list.find((g) => g.role === "candidate");
+  return {
+    active: norm(actives[0]!),
+    ...(candidate ? { candidate: norm(candidate) } : {}),
+  };
+}
+
 /** Validates a parsed JSON value; throws ConfigError listing every problem with its field path. */
 export function parseRouterConfig(raw: unknown, source = "router config"): RouterConfig {
   const isList = typeof raw === "object" && raw !== null && "generations" in raw;
   const parsed = isList ? listSchema.safeParse(raw) : inlineSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${source} is invalid: ${describeIssues(parsed.error)}`);
   const value = parsed.data;
-  let common: z.infer<typeof inlineSchema> | z.infer<typeof listSchema>;
   let generation: Generation;
+  let candidate: Generation | undefined;
   if ("generations" in value) {
-    if (value.generations.length > 1) {
-      throw new ConfigError(
-        `${source} is invalid: generations lists ${value.generations.length} generations; this router serves exactly one (weighted canaries are not implemented yet)`,
+    ({ active: generation, candidate } = activeAndCandidate(value.generations, source));
+    value.generations.forEach((g, i) => {
+      checkGeneration(
+        g.role === "active" ? generation : candidate!,
+        `generations.${i}.`,
+        value.writeQuorum,
+        source,
       );
-    }
-    generation = value.generations[0]!;
-    common = value;
+    });
   } else {
     const { generation: name, fingerprint: fp, dimension, metric, encoder, shards } = value;
-    generation = { name, weight: 100, fingerprint: fp, dimension, metric, encoder, shards };
-    common = value;
-  }
-  const enc = generation.encoder;
-  if (enc?.canary && enc.canary.revision === (enc.revision ?? DEFAULT_REVISION)) {
-    throw new ConfigError(
-      `${source} is invalid: encoder.canary.revision "${enc.canary.revision}" is the stable revision's name too; the two must differ or their metrics merge`,
-    );
-  }
-  const names = new Set<string>();
-  for (const shard of generation.shards) {
-    if (names.has(shard.name))
-      throw new ConfigError(`${source} is invalid: shard name "${shard.name}" appears twice`);
-    names.add(shard.name);
-  }
-  const maxReplicas = Math.min(...generation.shards.map((s) => s.replicas.length));
-  if (common.writeQuorum !== "all" && common.writeQuorum > maxReplicas) {
-    throw new ConfigError(
-      `${source} is invalid: writeQuorum ${common.writeQuorum} is more than the ${maxReplicas} replica(s) of the smallest shard; lower it or use "all"`,
-    );
+    generation = {
+      name,
+      role: "active",
+      queryWeight: 0,
+      fingerprint: fp,
+      dimension,
+      metric,
+      encoder,
+      shards,
+    };
+    checkGeneration(generation, "", value.writeQuorum, source);
   }
   return {
-    index: common.index,
-    timeoutMs: common.timeoutMs,
-    writeQuorum: common.writeQuorum,
-    hedge: common.hedge,
-    apiKeys: common.apiKeys,
-    checkIntervalMs: common.checkIntervalMs,
+    index: value.index,
+    timeoutMs: value.timeoutMs,
+    writeQuorum: value.writeQuorum,
+    hedge: value.hedge,
+    apiKeys: value.apiKeys,
+    checkIntervalMs: value.checkIntervalMs,
     generation,
+    ...(candidate ? { candidate } : {}),
   };
 }
 

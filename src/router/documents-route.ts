@@ -1,17 +1,20 @@
 // Ingest and deletion: embed texts with the document prefix, route each id to its shard by the
-// stable hash, and write to every replica of that shard under the write quorum.
+// stable hash, and write to every replica of that shard under the write quorum. While the index
+// moves to a new model, every write goes to both generations, each embedded by its own encoder and
+// routed by its own shard count, and is acknowledged only when both committed: an acknowledged write
+// is in the generation that will be promoted as well as in the one serving now.
 import type { RequestHandler } from "express";
-import { HttpError } from "./errors.js";
+import { HttpError, toHttpError } from "./errors.js";
 import type { GenerationRuntime } from "./generation-runtime.js";
+import type { IndexRuntime } from "./index-runtime.js";
 import { parseBody } from "./parse-body.js";
 import type { ShardReplicas } from "./replica-pool.js";
-import { replicatedWrite } from "./replicated-write.js";
-import { deleteSchema, documentsSchema, MAX_ID_LENGTH } from "./request-schemas.js";
+import { replicatedWrite, type ShardWriteReport } from "./replicated-write.js";
+import { type DocumentsRequest, deleteSchema, documentsSchema, MAX_ID_LENGTH } from "./request-schemas.js";
 import type { RouterDeps } from "./router-deps.js";
 import type { ShardPoint } from "./shard-client.js";
 import { shardForId } from "./shard-hash.js";
 import { UpstreamError } from "./upstream-error.js";
-
 /** Writes move more bytes and run HNSW inserts: allow them longer than a query. */
 export function writeTimeoutMs(rt: GenerationRuntime): number {
   return Math.max(rt.config.timeoutMs, 30_000);
@@ -30,43 +33,94 @@ function groupByShard<T extends { id: string }>(rt: GenerationRuntime, items: re
     .map(([s, items]) => ({ shard: rt.shards[s] as ShardReplicas, items }));
 }
 
-export function upsertDocumentsRoute(deps: RouterDeps): RequestHandler {
-  return async (req, res) => {
-    const body = parseBody(documentsSchema, req);
-    const rt = deps.runtime();
-    const timeoutMs = writeTimeoutMs(rt);
-    const vectors = await rt.encoder.embed(
-      body.documents.map((d) => d.text),
-      "document",
-      timeoutMs,
-    );
-    const points: ShardPoint[] = body.documents.map((d, i) => ({
-      id: d.id,
-      vector: vectors[i]!,
-      metadata: d.metadata,
-      text: d.text,
-    }));
-    const shards = await replicatedWrite(
-      groupByShard(rt, points),
-      rt.config.writeQuorum,
-      "upsert",
-      deps.metrics,
-      (replica, items, live) =>
-        rt.shardClient.upsert(replica, items, { timeoutMs: live ? timeoutMs : rt.config.timeoutMs }),
-      (items) => items.length,
-    );
-    res.json({ upserted: points.length, shards });
+type ShardReports = Record<string, ShardWriteReport>;
+
+/**
+ * Runs `write` on every generation at once. Answers the active generation's shard reports, the
+ * candidate's beside them, and the names of the generations written; throws when any generation did
+ * not commit, naming it (a candidate's server-side failure is a 503 even if its cause was a timeout).
+ */
+async function everyGeneration(
+  index: IndexRuntime,
+  write: (rt: GenerationRuntime) => Promise<ShardReports>,
+): Promise<{
+  shards: ShardReports;
+  generations: string[];
+  candidate?: { generation: string; shards: ShardReports };
+}> {
+  const gens = index.generations();
+  const settled = await Promise.allSettled(gens.map(write));
+  const failed = settled.flatMap((r, i) =>
+    r.status === "rejected"
+      ? [{ rt: gens[i]!, reason: r.reason as unknown, err: toHttpError(r.reason) }]
+      : [],
+  );
+  if (failed.length > 0) {
+    if (gens.length === 1) throw failed[0]!.reason;
+    const { rt, err } = failed[0]!;
+    const role = rt.generation.role;
+    const others = gens.filter((g) => g !== rt && !failed.some((f) => f.rt === g)).map((g) => g.name);
+    const detail = failed
+      .map((f) => `generation ${f.rt.name} (${f.rt.generation.role}): ${f.err.message}`)
+      .join(" | ");
+    const held = others.length > 0 ? ` Generation ${others.join(", ")} may hold the write.` : "";
+    const message = `not acknowledged: every write goes to both generations while index ${index.config.index} moves to a new model, and ${detail}.${held} Retrying the same request is safe (writes are idempotent).`;
+    // The request's own fault (a 4xx) stays one; anything else is the failed generation being unavailable.
+    if (err.status < 500)
+      throw new HttpError(err.status, err.code, message, { ...err.details, generation: rt.name });
+    throw new HttpError(503, role === "candidate" ? "candidate_unavailable" : err.code, message, {
+      ...err.details,
+      generation: rt.name,
+      generations: failed.map((f) => f.rt.name),
+    });
+  }
+  const reports = settled.map((r) => (r.status === "fulfilled" ? r.value : {}));
+  return {
+    shards: reports[0]!,
+    generations: gens.map((g) => g.name),
+    ...(index.candidate ? { candidate: { generation: index.candidate.name, shards: reports[1]! } } : {}),
   };
 }
 
-async function deleteIds(deps: RouterDeps, ids: readonly string[]) {
-  const rt = deps.runtime();
+async function upsertInto(deps: RouterDeps, rt: GenerationRuntime, docs: DocumentsRequest["documents"]) {
+  const timeoutMs = writeTimeoutMs(rt);
+  const vectors = await rt.encoder.embed(
+    docs.map((d) => d.text),
+    "document",
+    timeoutMs,
+  );
+  const points: ShardPoint[] = docs.map((d, i) => ({
+    id: d.id,
+    vector: vectors[i]!,
+    metadata: d.metadata,
+    text: d.text,
+  }));
+  return replicatedWrite(
+    groupByShard(rt, points),
+    rt.config.writeQuorum,
+    "upsert",
+    deps.metrics,
+    (replica, items, live) =>
+      rt.shardClient.upsert(replica, items, { timeoutMs: live ? timeoutMs : rt.config.timeoutMs }),
+    (items) => items.length,
+  );
+}
+
+export function upsertDocumentsRoute(deps: RouterDeps): RequestHandler {
+  return async (req, res) => {
+    const body = parseBody(documentsSchema, req);
+    const written = await everyGeneration(deps.runtime(), (rt) => upsertInto(deps, rt, body.documents));
+    res.json({ upserted: body.documents.length, ...written });
+  };
+}
+
+async function deleteFrom(deps: RouterDeps, rt: GenerationRuntime, ids: readonly string[]) {
   const timeoutMs = writeTimeoutMs(rt);
   const work = groupByShard(
     rt,
-    [...new Set(ids)].map((id) => ({ id })),
+    ids.map((id) => ({ id })),
   ).map(({ shard, items }) => ({ shard, items: items.map((i) => i.id) }));
-  const shards = await replicatedWrite(
+  return replicatedWrite(
     work,
     rt.config.writeQuorum,
     "delete",
@@ -75,7 +129,12 @@ async function deleteIds(deps: RouterDeps, ids: readonly string[]) {
       rt.shardClient.delete(replica, items, { timeoutMs: live ? timeoutMs : rt.config.timeoutMs }),
     (items) => items.length,
   );
-  return { deleted: work.reduce((n, w) => n + w.items.length, 0), shards };
+}
+
+async function deleteIds(deps: RouterDeps, ids: readonly string[]) {
+  const unique = [...new Set(ids)];
+  const written = await everyGeneration(deps.runtime(), (rt) => deleteFrom(deps, rt, unique));
+  return { deleted: unique.length, ...written };
 }
 
 export function deleteDocumentsRoute(deps: RouterDeps): RequestHandler {
@@ -99,12 +158,15 @@ function checkId(id: string): void {
   }
 }
 
-/** GET /v1/documents/:id — asks the owning shard's replicas in turn until one answers. */
+/**
+ * GET /v1/documents/:id — asks the owning shard's replicas in turn until one answers; always the
+ * active generation, the one queries are answered from by default.
+ */
 export function getDocumentRoute(deps: RouterDeps): RequestHandler {
   return async (req, res) => {
     const id = String(req.params.id ?? "");
     checkId(id);
-    const rt = deps.runtime();
+    const rt = deps.runtime().active;
     const shard = rt.shards[shardForId(id, rt.shards.length)]!;
     const errors: string[] = [];
     const ordered = [...shard.replicas].sort((a, b) => Number(b.live) - Number(a.live));
@@ -121,7 +183,7 @@ export function getDocumentRoute(deps: RouterDeps): RequestHandler {
             },
           );
         }
-        res.json({ ...point, shard: shard.name });
+        res.json({ ...point, shard: shard.name, generation: rt.name });
         return;
       } catch (err) {
         if (err instanceof HttpError) throw err;

@@ -138,7 +138,11 @@ export class EncoderGuard {
         const start = next;
         next += size;
         const chunk = texts.slice(start, start + size).map((t) => withPrefix(info, kind, t));
-        const end = this.metrics.encoderDuration.startTimer({ kind, revision: this.revision });
+        const end = this.metrics.encoderDuration.startTimer({
+          kind,
+          revision: this.revision,
+          generation: this.generation.name,
+        });
         let vectors: Float32Array[];
         try {
           vectors = await client.embed(chunk, this.generation.fingerprint, timeoutMs);
@@ -160,7 +164,12 @@ export class EncoderGuard {
   }
 
   private count(kind: TextKind, outcome: EncoderOutcome): void {
-    this.metrics.encoderCalls.inc({ revision: this.revision, kind, outcome });
+    this.metrics.encoderCalls.inc({
+      revision: this.revision,
+      kind,
+      outcome,
+      generation: this.generation.name,
+    });
   }
 
   private mismatchError(s: Extract<EncoderStatus, { state: "mismatch" }>): HttpError {

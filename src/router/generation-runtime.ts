@@ -1,9 +1,10 @@
 // Everything the router needs to serve one generation under one config: shard replica sets,
 // clients, the encoder guard, and the probes that keep liveness and the fingerprint check current.
-// A config reload builds a new runtime (carrying over what the old one learned) and swaps it in.
+// A config reload builds a new runtime (carrying over what the old runtime of the same generation
+// learned) and swaps it in; index-runtime.ts holds the active one and the optional candidate.
 
 import type { Logger } from "../util/log.js";
-import { DEFAULT_REVISION, type RouterConfig } from "./config.js";
+import { DEFAULT_REVISION, type Generation, type RouterConfig } from "./config.js";
 import { EncoderClient } from "./encoder-client.js";
 import { EncoderRevisions } from "./encoder-revisions.js";
 import { type HttpClient, RequestFailed } from "./http-client.js";
@@ -28,12 +29,13 @@ export class GenerationRuntime {
 
   constructor(
     readonly config: RouterConfig,
+    readonly generation: Generation,
     http: HttpClient,
     private readonly metrics: RouterMetrics,
     private readonly log: Logger,
     previous?: GenerationRuntime,
   ) {
-    const gen = config.generation;
+    const gen = generation;
     this.shards = gen.shards.map(
       (s) =>
         new ShardReplicas(
@@ -69,8 +71,12 @@ export class GenerationRuntime {
     };
   }
 
+  get name(): string {
+    return this.generation.name;
+  }
+
   get fingerprint(): string {
-    return this.config.generation.fingerprint;
+    return this.generation.fingerprint;
   }
 
   /** Runs the first checks (so readiness is known) and starts the periodic ones. */
@@ -104,7 +110,12 @@ export class GenerationRuntime {
       if (status.state === before[i]) return;
       const fields = "message" in status ? { message: status.message } : {};
       const level = status.state === "ok" || status.state === "none" ? "info" : "warn";
-      this.log[level]("encoder check", { revision, state: status.state, ...fields });
+      this.log[level]("encoder check", {
+        generation: this.generation.name,
+        revision,
+        state: status.state,
+        ...fields,
+      });
     });
   }
 
@@ -130,6 +141,7 @@ export class GenerationRuntime {
           }
           if (ok !== r.live)
             this.log[ok ? "info" : "warn"]("replica liveness changed", {
+              generation: this.generation.name,
               shard: shard.name,
               replica: r.url,
               live: ok,
@@ -143,7 +155,7 @@ export class GenerationRuntime {
     );
   }
 
-  /** Why the router is not ready, or an empty list. */
+  /** Why this generation cannot serve, or an empty list. */
   notReadyReasons(): string[] {
     const reasons: string[] = [];
     // Only stable counts: a failing canary's share is served by stable, the router stays ready.

@@ -35,8 +35,10 @@ export function createRouterMetrics(defaultMetrics = false) {
     registry,
     requestDuration: new Histogram({
       name: "embedops_router_request_duration_seconds",
-      help: "Router HTTP request duration by route, status and the generation's model fingerprint",
-      labelNames: ["route", "status", "fingerprint"] as const,
+      help:
+        "Router HTTP request duration by route, status and index generation with its model fingerprint: the " +
+        "generation that answered a query, the active one for every other request",
+      labelNames: ["route", "status", "fingerprint", "generation"] as const,
       buckets: latencyBuckets,
       registers: [registry],
     }),
@@ -49,8 +51,8 @@ export function createRouterMetrics(defaultMetrics = false) {
     }),
     fanoutDuration: new Histogram({
       name: "embedops_router_fanout_duration_seconds",
-      help: "Time from the first shard call to the last shard answer of one query",
-      labelNames: ["fingerprint"] as const,
+      help: "Time from the first shard call to the last shard answer of one query, by the generation queried",
+      labelNames: ["fingerprint", "generation"] as const,
       buckets: latencyBuckets,
       registers: [registry],
     }),
@@ -59,7 +61,7 @@ export function createRouterMetrics(defaultMetrics = false) {
       help:
         "Duration of encoder embedding calls sent, by text kind, encoder revision and outcome (see " +
         "embedops_router_encoder_calls_total, which also counts the calls a revision's /info check refused)",
-      labelNames: ["kind", "revision", "outcome"] as const,
+      labelNames: ["kind", "revision", "outcome", "generation"] as const,
       buckets: encoderLatencyBuckets,
       registers: [registry],
     }),
@@ -67,8 +69,9 @@ export function createRouterMetrics(defaultMetrics = false) {
       name: "embedops_router_encoder_calls_total",
       help:
         "Encoder embedding calls by revision, text kind and outcome (ok, error, timeout, busy, client_error; " +
-        "mismatch and unavailable: not sent, the revision's /info did not confirm the fingerprint)",
-      labelNames: ["revision", "kind", "outcome"] as const,
+        "mismatch and unavailable: not sent, the revision's /info did not confirm the fingerprint), by the " +
+        "index generation the texts were embedded for",
+      labelNames: ["revision", "kind", "outcome", "generation"] as const,
       registers: [registry],
     }),
     errors: new Counter({

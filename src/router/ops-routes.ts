@@ -1,68 +1,92 @@
-// GET /v1/stats, /healthz, /readyz, /metrics.
+// GET /v1/stats, /healthz, /readyz, /metrics. The top level of /v1/stats and /readyz is the active
+// generation's; a candidate generation is reported under `candidate` and does not gate readiness.
 import type { RequestHandler } from "express";
 import type { RevisionStatus } from "./encoder-revisions.js";
+import type { GenerationRuntime } from "./generation-runtime.js";
 import type { RouterDeps } from "./router-deps.js";
+
+async function generationStats(rt: GenerationRuntime) {
+  const gen = rt.generation;
+  const timeoutMs = rt.config.timeoutMs;
+  const shards = await Promise.all(
+    rt.shards.map(async (shard) => {
+      const replicas = await Promise.all(
+        shard.replicas.map(async (r) => {
+          try {
+            const stats = await rt.shardClient.stats(r.url, { timeoutMs });
+            return {
+              url: r.url,
+              live: r.live,
+              count: typeof stats.count === "number" ? stats.count : undefined,
+              stats,
+            };
+          } catch (err) {
+            return { url: r.url, live: r.live, error: (err as Error).message, lastError: r.lastError };
+          }
+        }),
+      );
+      // Replicas of a healthy shard hold the same points; the largest count is the shard's, a smaller
+      // one is a replica that missed writes.
+      const counts = replicas
+        .map((r) => ("count" in r ? r.count : undefined))
+        .filter((c): c is number => c !== undefined);
+      return {
+        name: shard.name,
+        count: counts.length > 0 ? Math.max(...counts) : null,
+        liveReplicas: shard.liveCount(),
+        p95Ms: shard.latency.quantile(0.95) ?? null,
+        replicas,
+      };
+    }),
+  );
+  const [stable, canary] = rt.encoder.revisions();
+  const describe = (r: RevisionStatus) => ({
+    url: r.url,
+    revision: r.revision,
+    state: r.status.state,
+    ...(r.status.state === "ok" ? { fingerprint: r.status.info.fingerprint } : {}),
+    ...("message" in r.status ? { message: r.status.message } : {}),
+  });
+  return {
+    generation: gen.name,
+    role: gen.role,
+    fingerprint: gen.fingerprint,
+    dimension: gen.dimension,
+    metric: gen.metric,
+    count: shards.reduce((n, s) => n + (s.count ?? 0), 0),
+    complete: shards.every((s) => s.count !== null),
+    encoder:
+      gen.encoder && stable
+        ? {
+            ...describe(stable),
+            ...(canary ? { canary: { ...describe(canary), weight: rt.encoder.weight } } : {}),
+          }
+        : null,
+    shards,
+  };
+}
 
 export function statsRoute(deps: RouterDeps): RequestHandler {
   return async (_req, res) => {
-    const rt = deps.runtime();
-    const gen = rt.config.generation;
-    const timeoutMs = rt.config.timeoutMs;
-    const shards = await Promise.all(
-      rt.shards.map(async (shard) => {
-        const replicas = await Promise.all(
-          shard.replicas.map(async (r) => {
-            try {
-              const stats = await rt.shardClient.stats(r.url, { timeoutMs });
-              return {
-                url: r.url,
-                live: r.live,
-                count: typeof stats.count === "number" ? stats.count : undefined,
-                stats,
-              };
-            } catch (err) {
-              return { url: r.url, live: r.live, error: (err as Error).message, lastError: r.lastError };
-            }
-          }),
-        );
-        // Replicas of a healthy shard hold the same points; the largest count is the shard's, a smaller
-        // one is a replica that missed writes.
-        const counts = replicas
-          .map((r) => ("count" in r ? r.count : undefined))
-          .filter((c): c is number => c !== undefined);
-        return {
-          name: shard.name,
-          count: counts.length > 0 ? Math.max(...counts) : null,
-          liveReplicas: shard.liveCount(),
-          p95Ms: shard.latency.quantile(0.95) ?? null,
-          replicas,
-        };
-      }),
-    );
-    const [stable, canary] = rt.encoder.revisions();
-    const describe = (r: RevisionStatus) => ({
-      url: r.url,
-      revision: r.revision,
-      state: r.status.state,
-      ...(r.status.state === "ok" ? { fingerprint: r.status.info.fingerprint } : {}),
-      ...("message" in r.status ? { message: r.status.message } : {}),
-    });
+    const index = deps.runtime();
+    const [active, candidate] = await Promise.all([
+      generationStats(index.active),
+      index.candidate ? generationStats(index.candidate) : undefined,
+    ]);
+    const cand = index.candidate;
     res.json({
-      index: rt.config.index,
-      generation: gen.name,
-      fingerprint: gen.fingerprint,
-      dimension: gen.dimension,
-      metric: gen.metric,
-      count: shards.reduce((n, s) => n + (s.count ?? 0), 0),
-      complete: shards.every((s) => s.count !== null),
-      encoder:
-        gen.encoder && stable
-          ? {
-              ...describe(stable),
-              ...(canary ? { canary: { ...describe(canary), weight: rt.encoder.weight } } : {}),
-            }
-          : null,
-      shards,
+      index: index.config.index,
+      ...active,
+      ...(candidate && cand
+        ? {
+            candidate: {
+              ...candidate,
+              queryWeight: index.queryWeight,
+              ready: cand.notReadyReasons().length === 0,
+              reasons: cand.notReadyReasons(),
+            },
+          }
+        : {}),
     });
   };
 }
@@ -73,8 +97,18 @@ export const healthzRoute: RequestHandler = (_req, res) => {
 
 export function readyzRoute(deps: RouterDeps): RequestHandler {
   return (_req, res) => {
-    const reasons = deps.runtime().notReadyReasons();
-    res.status(reasons.length === 0 ? 200 : 503).json({ ready: reasons.length === 0, reasons });
+    const index = deps.runtime();
+    const reasons = index.notReadyReasons();
+    const cand = index.candidate;
+    const candReasons = cand?.notReadyReasons() ?? [];
+    res.status(reasons.length === 0 ? 200 : 503).json({
+      ready: reasons.length === 0,
+      reasons,
+      generation: index.active.name,
+      ...(cand
+        ? { candidate: { generation: cand.name, ready: candReasons.length === 0, reasons: candReasons } }
+        : {}),
+    });
   };
 }
 

@@ -8,7 +8,7 @@ import { apiKeyRefusal } from "./api-keys.js";
 import { createApp } from "./app.js";
 import { errorResponse, fromZod, HttpError } from "./errors.js";
 import { fastQueryRequest } from "./query-request-fast.js";
-import { runQuery } from "./query-route.js";
+import { answeredBy, runQuery } from "./query-route.js";
 import { type QueryRequest, querySchema } from "./request-schemas.js";
 import type { RouterDeps } from "./router-deps.js";
 import { FINGERPRINT_HEADER } from "./shard-client.js";
@@ -68,16 +68,23 @@ function parseQuery(body: unknown): QueryRequest {
 export function createRouterListener(deps: RouterDeps): RequestListener {
   const app = createApp(deps);
 
-  const send = (res: ServerResponse, status: number, body: unknown, fingerprint: string, t0: number) => {
+  /** `by`: the generation that answered, or for an error the active one. */
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    by: { generation: string; fingerprint: string },
+    t0: number,
+  ) => {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       "Content-Type": "application/json; charset=utf-8",
       "Content-Length": Buffer.byteLength(text),
-      [FINGERPRINT_HEADER]: fingerprint,
+      ...(status === 200 ? answeredBy(by) : { [FINGERPRINT_HEADER]: by.fingerprint }),
     });
     res.end(text);
     deps.metrics.requestDuration.observe(
-      { route: ROUTE, status: String(status), fingerprint },
+      { route: ROUTE, status: String(status), fingerprint: by.fingerprint, generation: by.generation },
       (performance.now() - t0) / 1000,
     );
   };
@@ -95,10 +102,10 @@ export function createRouterListener(deps: RouterDeps): RequestListener {
     }
     const t0 = performance.now();
     const rt = deps.runtime();
-    const fingerprint = rt.fingerprint;
+    const active = { generation: rt.active.name, fingerprint: rt.active.fingerprint };
     const fail = (err: unknown) => {
       const { status, body } = errorResponse(err, deps.log, { method: "POST", path: ROUTE });
-      if (!res.headersSent) send(res, status, body, fingerprint, t0);
+      if (!res.headersSent) send(res, status, body, active, t0);
     };
     const h = req.headers;
     const refusal = apiKeyRefusal(
@@ -115,7 +122,7 @@ export function createRouterListener(deps: RouterDeps): RequestListener {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString("utf8");
-      answer(req, text, t0).then((body) => send(res, 200, body, fingerprint, t0), fail);
+      answer(req, text, t0).then((body) => send(res, 200, body, body, t0), fail);
     });
     // A client that went away mid-body: nothing to answer.
     req.on("error", () => res.destroy());

@@ -1,11 +1,11 @@
 // What the route handlers share. `runtime()` is read per request, so a config reload takes effect
 // for the next request while in-flight ones finish on the runtime they started with.
 import type { Logger } from "../util/log.js";
-import type { GenerationRuntime } from "./generation-runtime.js";
+import type { IndexRuntime } from "./index-runtime.js";
 import type { RouterMetrics } from "./metrics.js";
 
 export interface RouterDeps {
-  runtime(): GenerationRuntime;
+  runtime(): IndexRuntime;
   metrics: RouterMetrics;
   log: Logger;
 }

@@ -5,8 +5,8 @@ import { type Listening, listen } from "../http/serve.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { loadRouterConfig, type RouterConfig, type RouterKeys, withKeys } from "./config.js";
 import { type ConfigWatcher, watchConfig } from "./config-watch.js";
-import { GenerationRuntime } from "./generation-runtime.js";
 import { HttpClient } from "./http-client.js";
+import { IndexRuntime } from "./index-runtime.js";
 import { createRouterMetrics } from "./metrics.js";
 import { createRouterListener } from "./query-listener.js";
 
@@ -46,7 +46,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const keys = options.keys ?? {};
   initial = withKeys(initial, keys);
 
-  let runtime = new GenerationRuntime(initial, http, metrics, log);
+  let runtime = new IndexRuntime(initial, http, metrics, log);
   await runtime.start();
 
   let watcher: ConfigWatcher | undefined;
@@ -58,7 +58,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       options.reloadIntervalMs ?? 1000,
       async (loaded) => {
         const config = withKeys(loaded, keys);
-        const next = new GenerationRuntime(config, http, metrics, log, runtime);
+        const next = new IndexRuntime(config, http, metrics, log, runtime);
         await next.start();
         const old = runtime;
         runtime = next;
@@ -68,6 +68,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           path,
           generation: config.generation.name,
           shards: config.generation.shards.length,
+          ...(config.candidate
+            ? {
+                candidate: config.candidate.name,
+                candidateShards: config.candidate.shards.length,
+                queryWeight: config.candidate.queryWeight,
+              }
+            : {}),
         });
       },
       (err) => {

@@ -207,7 +207,7 @@ describe("router over 2 shards × 2 replicas with the real encoder", () => {
     it("when /metrics is scraped, then request, shard and fan-out metrics are there with their labels", async () => {
       const text = await (await fetch(`${router.url}/metrics`)).text();
       expect(text).toContain(
-        `embedops_router_request_duration_seconds_count{route="/v1/query",status="200",fingerprint="${fingerprint}"}`,
+        `embedops_router_request_duration_seconds_count{route="/v1/query",status="200",fingerprint="${fingerprint}",generation="g1"}`,
       );
       expect(text).toMatch(
         /embedops_router_shard_request_duration_seconds_count\{shard="s0",replica="http:[^"]+",op="query"\}/,

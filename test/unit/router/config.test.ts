@@ -25,23 +25,14 @@ describe("parseRouterConfig", () => {
     expect(c.generation.encoder).toEqual({ url: "http://127.0.0.1:9000" });
   });
 
-  it("when the list shape holds one generation, then it is the one served", () => {
+  it("when the list shape holds one generation, then it is the active one and there is no candidate", () => {
     const { index, generation, ...gen } = inline;
-    const c = parseRouterConfig({ index, generations: [{ name: generation, weight: 100, ...gen }] });
+    const c = parseRouterConfig({ index, generations: [{ name: generation, ...gen }] });
     expect(c.generation.name).toBe("g1");
+    expect(c.generation.role).toBe("active");
+    expect(c.generation.queryWeight).toBe(0);
     expect(c.generation.shards).toHaveLength(2);
-  });
-
-  it("when the list shape holds two generations, then it is refused naming the limitation", () => {
-    const { index, generation, ...gen } = inline;
-    const two = {
-      index,
-      generations: [
-        { name: generation, ...gen },
-        { name: "g2", ...gen },
-      ],
-    };
-    expect(() => parseRouterConfig(two)).toThrow(/exactly one/);
+    expect(c.candidate).toBeUndefined();
   });
 
   it("when the encoder is null, then the config is valid (vector-only index)", () => {
