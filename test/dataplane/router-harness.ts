@@ -8,6 +8,9 @@ import { createInterface } from "node:readline";
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const MODEL_DIR = join(ROOT, "models", "all-minilm-l6-v2");
 export const haveModel = () => existsSync(join(MODEL_DIR, "model.onnx"));
+/** The same weights with CLS pooling: another embedding space, so another fingerprint. */
+export const CLS_MODEL_DIR = join(ROOT, "models", "all-minilm-l6-v2-cls");
+export const haveClsModel = () => existsSync(join(CLS_MODEL_DIR, "model.onnx"));
 
 const live = new Set<ChildProcess>();
 process.on("exit", () => {
@@ -111,11 +114,15 @@ export async function eventually(
   throw new Error(`${what}: not reached within ${timeoutMs} ms`);
 }
 
-export function startEncoder(extraArgs: string[] = [], name = "encoder"): Promise<Role> {
+export function startEncoder(
+  extraArgs: string[] = [],
+  name = "encoder",
+  modelDir = MODEL_DIR,
+): Promise<Role> {
   return startRole(name, [
     "encoder",
     "--model-dir",
-    MODEL_DIR,
+    modelDir,
     "--host",
     "127.0.0.1",
     "--port",
