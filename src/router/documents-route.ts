@@ -4,6 +4,7 @@
 // routed by its own shard count, and is acknowledged only when both committed: an acknowledged write
 // is in the generation that will be promoted as well as in the one serving now.
 import type { RequestHandler } from "express";
+import type { Logger } from "../util/log.js";
 import { HttpError, toHttpError } from "./errors.js";
 import type { GenerationRuntime } from "./generation-runtime.js";
 import type { IndexRuntime } from "./index-runtime.js";
@@ -42,6 +43,7 @@ type ShardReports = Record<string, ShardWriteReport>;
  */
 async function everyGeneration(
   index: IndexRuntime,
+  log: Logger,
   write: (rt: GenerationRuntime) => Promise<ShardReports>,
 ): Promise<{
   shards: ShardReports;
@@ -58,21 +60,24 @@ async function everyGeneration(
   if (failed.length > 0) {
     if (gens.length === 1) throw failed[0]!.reason;
     const { rt, err } = failed[0]!;
-    const role = rt.generation.role;
-    const others = gens.filter((g) => g !== rt && !failed.some((f) => f.rt === g)).map((g) => g.name);
+    // Not an HttpError is our bug: the answer below would hide its stack.
+    for (const f of failed)
+      if (!(f.reason instanceof HttpError))
+        log.error("write failed", { generation: f.rt.name, err: f.reason });
+    const held = gens.filter((g) => !failed.some((f) => f.rt === g)).map((g) => g.name);
     const detail = failed
       .map((f) => `generation ${f.rt.name} (${f.rt.generation.role}): ${f.err.message}`)
       .join(" | ");
-    const held = others.length > 0 ? ` Generation ${others.join(", ")} may hold the write.` : "";
-    const message = `not acknowledged: every write goes to both generations while index ${index.config.index} moves to a new model, and ${detail}.${held} Retrying the same request is safe (writes are idempotent).`;
-    // The request's own fault (a 4xx) stays one; anything else is the failed generation being unavailable.
-    if (err.status < 500)
-      throw new HttpError(err.status, err.code, message, { ...err.details, generation: rt.name });
-    throw new HttpError(503, role === "candidate" ? "candidate_unavailable" : err.code, message, {
-      ...err.details,
-      generation: rt.name,
-      generations: failed.map((f) => f.rt.name),
-    });
+    const message =
+      `not acknowledged: every write goes to both generations while index ${index.config.index} moves to a new model, and ${detail}` +
+      (held.length > 0
+        ? ` Generation ${held.join(", ")} may hold the write; retrying the same request is safe.`
+        : "");
+    const details = { ...err.details, generation: rt.name, generations: failed.map((f) => f.rt.name) };
+    // The request's own fault (a 4xx) stays one; a candidate that did not commit is unavailable.
+    if (err.status >= 500 && rt.generation.role === "candidate")
+      throw new HttpError(503, "candidate_unavailable", message, details);
+    throw new HttpError(err.status, err.code, message, details);
   }
   const reports = settled.map((r) => (r.status === "fulfilled" ? r.value : {}));
   return {
@@ -109,7 +114,9 @@ async function upsertInto(deps: RouterDeps, rt: GenerationRuntime, docs: Documen
 export function upsertDocumentsRoute(deps: RouterDeps): RequestHandler {
   return async (req, res) => {
     const body = parseBody(documentsSchema, req);
-    const written = await everyGeneration(deps.runtime(), (rt) => upsertInto(deps, rt, body.documents));
+    const written = await everyGeneration(deps.runtime(), deps.log, (rt) =>
+      upsertInto(deps, rt, body.documents),
+    );
     res.json({ upserted: body.documents.length, ...written });
   };
 }
@@ -133,7 +140,7 @@ async function deleteFrom(deps: RouterDeps, rt: GenerationRuntime, ids: readonly
 
 async function deleteIds(deps: RouterDeps, ids: readonly string[]) {
   const unique = [...new Set(ids)];
-  const written = await everyGeneration(deps.runtime(), (rt) => deleteFrom(deps, rt, unique));
+  const written = await everyGeneration(deps.runtime(), deps.log, (rt) => deleteFrom(deps, rt, unique));
   return { deleted: unique.length, ...written };
 }
 
