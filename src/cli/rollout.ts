@@ -139,8 +139,9 @@ async function sendCommand(f: Flags, model: string, action: RolloutAction, local
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(`${path}.tmp`, `${value}\n`);
     renameSync(`${path}.tmp`, path);
-    // serve acts on it at its next tick (half a second): wait to show the outcome.
-    const deadline = Date.now() + 10_000;
+    // serve acts on it at its next tick (half a second, longer while a tick starts an encoder or
+    // scrapes a slow one): wait to show the outcome.
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const now = readRolloutFile(f.dataDir, model);
       if (now?.canary?.lastCommand === value) return formatRolloutView({ ...view, canary: now.canary });

@@ -23,6 +23,7 @@ import {
   type RolloutResult,
 } from "../rollout/state-machine.js";
 import type { Logger } from "../util/log.js";
+import { worthRestarting } from "./child-exit.js";
 import { ChildStartError } from "./child-process.js";
 import type { EncoderRouting } from "./plan.js";
 
@@ -146,6 +147,8 @@ export class RolloutDriver {
   private readonly startFailures = new Map<string, number>();
   /** Revisions whose encoder exited before it listened, with what it said: they cannot start. */
   private readonly cannotStart = new Map<string, string>();
+  /** Exits before listening per candidate revision. */
+  private readonly startExits = new Map<string, number>();
 
   constructor(
     readonly model: string,
@@ -266,6 +269,7 @@ export class RolloutDriver {
     if (candidateStartFailure !== undefined && result.status?.phase === "Failed") {
       // Consumed: a `retry` starts the encoder again at once.
       this.cannotStart.delete(spec.revision);
+      this.startExits.delete(spec.revision);
       this.startFailures.delete(spec.revision);
     }
     this.report(result, verdict);
@@ -405,15 +409,22 @@ export class RolloutDriver {
     try {
       this.encoders.set(revision, await this.io.startEncoder(revision, args, role));
       this.startFailures.delete(revision);
+      this.startExits.delete(revision);
     } catch (err) {
-      // Not every tick: an encoder that did not start is retried now and then. One that exited
-      // before it listened (a refused flag, a model directory that contradicts the spec, a model
-      // that does not load) fails a candidate's rollout at once, on the next tick; anything else
-      // (e.g. not ready in time) leaves it to the state machine's progress deadline.
+      // Not every tick: an encoder that did not start is retried now and then. A candidate that
+      // refused to start (exit 2: a bad flag, a model directory that contradicts the spec) fails
+      // its rollout at once; one that exited before listening for another reason (a model that
+      // does not load, or a passing fault such as a port still held) does at its second such exit,
+      // as the kubelet's CrashLoopBackOff. Anything else (e.g. not ready in time) is left to the
+      // state machine's progress deadline.
       this.startFailures.set(revision, this.io.now() + START_RETRY_MS);
       if (err instanceof ChildStartError && role === "candidate") {
-        this.cannotStart.set(revision, err.message);
-        this.again = true;
+        const exits = (this.startExits.get(revision) ?? 0) + 1;
+        this.startExits.set(revision, exits);
+        if (!worthRestarting(err.code) || exits >= 2) {
+          this.cannotStart.set(revision, err.message);
+          this.again = true;
+        }
       }
       this.log.error("rollout: encoder did not start", { model: this.model, revision, role, err });
     }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readRolloutFile } from "../../src/local/rollout-driver.js";
 import { freePort } from "../integration/harness/processes.js";
-import { haveModel, MODEL_DIR } from "./router-harness.js";
+import { CLS_MODEL_DIR, haveModel, MODEL_DIR } from "./router-harness.js";
 import {
   childPids,
   cli,
@@ -29,16 +29,21 @@ const BOUND_MS = INTERVAL_S * (MAX_FAILED + 1) * 1000 + 5000;
  * The file serve runs. `maxP99Ms`: 200 where the candidate is made slow on purpose; the healthy
  * cases allow 1 s, as p99 on a loaded 2-core test machine with three encoders crosses 200 ms.
  */
-function yaml(threads: number, stepWeights: number[], maxP99Ms = 200): string {
+function yaml(
+  threads: number,
+  stepWeights: number[],
+  maxP99Ms = 200,
+  space: { path?: string; pooling?: "mean" | "cls" } = {},
+): string {
   return `apiVersion: embedops.dev/v1alpha1
 kind: EmbeddingModel
 metadata:
   name: minilm
 spec:
   source:
-    path: ${MODEL_DIR}
+    path: ${space.path ?? MODEL_DIR}
   dimension: 384
-  pooling: mean
+  pooling: ${space.pooling ?? "mean"}
   normalize: true
   maxSequenceLength: 256
   runtime:
@@ -269,7 +274,8 @@ describe.skipIf(!haveModel())(
 
     it("when `embedops rollout abort` is run against serve, then the candidate is stopped and status says Aborted", async () => {
       const previous = readRolloutFile(dataDir, "minilm")?.canary?.revision;
-      writeFileSync(file, yaml(5, [20, 50]));
+      // A loose SLO: the abort, not a failed check, must end this rollout on a busy machine.
+      writeFileSync(file, yaml(5, [20, 50], 5000));
       await until("Progressing", 60_000, () =>
         newRollout(previous)?.canary?.phase === "Progressing" ? true : undefined,
       );
@@ -277,6 +283,53 @@ describe.skipIf(!haveModel())(
       expect(abort.status, abort.stderr).toBe(0);
       expect(abort.stdout).toMatch(/^em\/minilm {2}canary \w{4}…\(0%\) Failed \(Aborted\)/);
       await until("candidate stopped", 20_000, () => encoderPids(serve).length === 1 || undefined);
+    }, 90_000);
+
+    it("when the spec's pooling contradicts the model directory, then the candidate cannot start and is rolled back at once, stable untouched", async () => {
+      const previous = readRolloutFile(dataDir, "minilm")?.canary?.revision;
+      const stableBefore = encoderPids(serve);
+      expect(stableBefore).toHaveLength(1);
+      const load = traffic(router);
+      const changedAt = Date.now();
+      writeFileSync(file, yaml(1, [50], 200, { pooling: "cls" }));
+      const failed = await until("rolled back", 60_000, () => {
+        const f = newRollout(previous);
+        return f?.canary?.phase === "Failed" ? f.canary : undefined;
+      });
+      const tookMs = Date.now() - changedAt;
+      await load.stop();
+      expect(failed.reason).toBe("CandidateCannotStart");
+      // The encoder's own refusal, naming both values and the file.
+      expect(failed.message).toMatch(/spec\.pooling is "cls" but .*embedops-model\.json declares "mean"/);
+      expect(failed.weight).toBe(0);
+      expect(load.counts.failed).toBe(0);
+      expect(encoderPids(serve).map((p) => p.pid)).toEqual(stableBefore.map((p) => p.pid));
+      // Long before the 600 s progress deadline: at the tick after the encoder exited.
+      expect(tookMs).toBeLessThan(60_000);
+      process.stderr.write(`[serve-rollout] cannot start: changed → Failed in ${tookMs} ms\n`);
+    }, 90_000);
+
+    it("when the source moves to another embedding space, then the candidate is held at weight 0 (NewGenerationRequired) and the stable keeps serving", async () => {
+      const previous = readRolloutFile(dataDir, "minilm")?.canary?.revision;
+      const stableBefore = encoderPids(serve);
+      const load = traffic(router);
+      writeFileSync(file, yaml(1, [50], 200, { path: CLS_MODEL_DIR, pooling: "cls" }));
+      const held = await until("held", 60_000, () => {
+        const f = newRollout(previous);
+        return f?.canary?.phase === "Paused" ? f.canary : undefined;
+      });
+      await new Promise((r) => setTimeout(r, 2 * INTERVAL_S * 1000));
+      await load.stop();
+      expect(held.reason).toBe("NewGenerationRequired");
+      expect(held.weight).toBe(0);
+      expect(held.fingerprint).toBeDefined();
+      expect(held.fingerprint).not.toBe(readRolloutFile(dataDir, "minilm")?.stableFingerprint);
+      expect(readRolloutFile(dataDir, "minilm")?.canary?.weight).toBe(0);
+      expect(load.counts.ok).toBeGreaterThan(0);
+      expect(load.counts.failed).toBe(0);
+      // The held candidate's process is stopped (weight 0, no replicas); the stable is the same process.
+      await until("candidate stopped", 20_000, () => encoderPids(serve).length === 1 || undefined);
+      expect(encoderPids(serve).map((p) => p.pid)).toEqual(stableBefore.map((p) => p.pid));
     }, 90_000);
 
     it("when the candidate is healthy, then it is promoted through every step and the old stable stops", async () => {

@@ -2,6 +2,7 @@
 // persists at each tick, driven like serve drives it.
 import { describe, expect, it } from "vitest";
 import { ModelRolloutPolicy } from "../../../src/api/v1alpha1/index.js";
+import { ChildStartError } from "../../../src/local/child-process.js";
 import type { EncoderRouting } from "../../../src/local/plan.js";
 import {
   type EncoderHandle,
@@ -37,7 +38,14 @@ class Fake implements RolloutIo {
   calls: Record<string, { n: number; latencyS: number }> = {};
   command: string | undefined;
   now = () => this.t;
+  /** Exit codes the next starts of a revision end with, before listening (then it starts). */
+  exits: Record<string, number[]> = {};
   async startEncoder(revision: string) {
+    const code = this.exits[revision]?.shift();
+    if (code !== undefined) {
+      this.started.push(`${revision}!`);
+      throw new ChildStartError(`encoder-minilm-${revision}`, code, null, `refused (${code})`, "/logs/x.log");
+    }
     const h = { revision, url: `http://enc-${revision}`, routedUrl: `http://enc-${revision}` };
     this.running.set(revision, h);
     this.started.push(revision);
@@ -174,6 +182,46 @@ describe("RolloutDriver", () => {
     expect(io.said.join("\n")).toMatch(/Warning RolloutFailed: .*p99 \d+ ms > 200 ms at weight 10%/);
     expect(d.state.stableRevision).toBe("stable1");
     expect(io.endings).toEqual(["Failed/RolloutFailed"]);
+  });
+
+  it("when the candidate refuses to start (exit 2), then the rollout fails at once naming its error, stable untouched", async () => {
+    const { io, d } = await setup();
+    io.exits["cand2"] = [2];
+    d.update(spec("cand2", 2));
+    await step(io, d, 0);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(d.state.canary).toMatchObject({ phase: "Failed", reason: "CandidateCannotStart", weight: 0 });
+    expect(d.state.canary?.message).toContain(
+      "encoder-minilm-cand2 exited before listening (code 2, signal null): refused (2)",
+    );
+    expect(io.said.join("\n")).toMatch(/Warning CandidateCannotStart: revision cand2 cannot start/);
+    expect(io.started).toEqual(["stable1", "cand2!"]);
+    expect(d.state.stableRevision).toBe("stable1");
+    expect(io.endings).toEqual(["Failed/CandidateCannotStart"]);
+  });
+
+  it("when the candidate exits before listening once (code 1), then it is started again and the rollout goes on", async () => {
+    const { io, d } = await setup();
+    io.exits["cand2"] = [1];
+    d.update(spec("cand2", 2));
+    await step(io, d, 0);
+    expect(d.state.canary?.phase).toBe("Initializing");
+    await step(io, d, 11);
+    await step(io, d, 1);
+    expect(io.started).toEqual(["stable1", "cand2!", "cand2"]);
+    expect(d.state.canary).toMatchObject({ phase: "Progressing", weight: 10 });
+  });
+
+  it("when the candidate exits before listening twice (code 1), then the rollout fails like a crash loop", async () => {
+    const { io, d } = await setup();
+    io.exits["cand2"] = [1, 1];
+    d.update(spec("cand2", 2));
+    await step(io, d, 0);
+    expect(d.state.canary?.phase).toBe("Initializing");
+    await step(io, d, 11);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(io.started).toEqual(["stable1", "cand2!", "cand2!"]);
+    expect(d.state.canary).toMatchObject({ phase: "Failed", reason: "CandidateCannotStart" });
   });
 
   it("when the candidate gets no traffic, then probes are sent to it", async () => {
