@@ -92,6 +92,11 @@ export class HnswIndex {
     return this.present.has(label) && !this.deletedLabels.has(label);
   }
 
+  /** Every live label (the exact path scores them all). */
+  *liveLabels(): Generator<number> {
+    for (const label of this.present) if (!this.deletedLabels.has(label)) yield label;
+  }
+
   /** Grow once for a whole batch instead of once per point. */
   reserve(needed: number): void {
     const next = nextCapacity(this.capacity, needed);

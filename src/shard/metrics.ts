@@ -47,7 +47,7 @@ export function createShardMetrics(shardId: string, livePoints: () => number): S
     }),
     queryDuration: new Histogram({
       name: `${p}query_duration_seconds`,
-      help: "Search time inside the shard (hnsw graph walk or exact scan of a selective filter)",
+      help: "Search time inside the shard (hnsw graph walk, exact scan of a selective filter, or an exact:true request)",
       labelNames: ["path"],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers: [registry],

@@ -257,8 +257,13 @@ export class Shard {
     const started = performance.now();
     const ef = q.ef ?? this.config.efSearch;
     let neighbors: Neighbor[];
-    let path: "hnsw" | "hnsw_filtered" | "exact";
-    if (q.filter.size === 0) {
+    let path: "hnsw" | "hnsw_filtered" | "exact" | "exact_requested";
+    if (q.exact) {
+      // The recall gate's ground truth (and a debugging aid): every live vector scored, no graph.
+      const labels = q.filter.size === 0 ? this.index.liveLabels() : this.filters.candidates(q.filter);
+      neighbors = this.exact(q.vector, labels, q.k);
+      path = "exact_requested";
+    } else if (q.filter.size === 0) {
       neighbors = zip(this.index.search(q.vector, q.k, ef));
       path = "hnsw";
     } else {

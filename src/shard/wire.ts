@@ -33,6 +33,8 @@ export interface ParsedQuery {
   filter: Filter;
   includeText: boolean;
   includeMetadata: boolean;
+  /** Score every live vector (filters still apply) instead of walking the graph: the recall gate's truth. */
+  exact: boolean;
 }
 
 const idSchema = z
@@ -92,6 +94,7 @@ const queryBodySchema = z.strictObject({
   filter: filterSchema.optional(),
   includeText: z.boolean().default(false),
   includeMetadata: z.boolean().default(true),
+  exact: z.boolean().default(false),
 });
 
 /** `points[3].vector` from ["points", 3, "vector"]. */
@@ -256,6 +259,7 @@ export function decodeJsonQuery(body: unknown, dimension: number, metric: Metric
     filter: toFilter(q.filter),
     includeText: q.includeText,
     includeMetadata: q.includeMetadata,
+    exact: q.exact,
   };
 }
 
@@ -274,6 +278,7 @@ const queryParamsSchema = z.strictObject({
   filter: z.string().optional(),
   includeText: boolParam.optional(),
   includeMetadata: boolParam.optional(),
+  exact: boolParam.optional(),
 });
 
 /** application/octet-stream query: the body is the float32 LE vector, the rest is in the query string. */
@@ -302,7 +307,13 @@ export function decodeBinaryQuery(
 
 function binaryQuery(
   body: Uint8Array,
-  p: { k?: number | undefined; ef?: number | undefined; includeText?: boolean; includeMetadata?: boolean },
+  p: {
+    k?: number | undefined;
+    ef?: number | undefined;
+    includeText?: boolean;
+    includeMetadata?: boolean;
+    exact?: boolean;
+  },
   filter: Filter,
   dimension: number,
   metric: Metric,
@@ -317,6 +328,7 @@ function binaryQuery(
     filter,
     includeText: p.includeText ?? false,
     includeMetadata: p.includeMetadata ?? true,
+    exact: p.exact ?? false,
   };
 }
 
@@ -336,7 +348,7 @@ function fastBool(value: string): boolean | undefined {
 
 /**
  * The hot path of decodeBinaryQuery: the query string the router sends (k, ef, includeText,
- * includeMetadata, each once and in range, no filter) checked by hand instead of by zod. Anything
+ * includeMetadata, and the gate's exact, each once and in range, no filter) checked by hand instead of by zod. Anything
  * else returns undefined and the caller uses decodeBinaryQuery, whose 400s name the field; for what
  * this accepts both give the same ParsedQuery (table-tested).
  */
@@ -350,6 +362,7 @@ export function decodeBinaryQueryFast(
   let ef: number | undefined;
   let includeText: boolean | undefined;
   let includeMetadata: boolean | undefined;
+  let exact: boolean | undefined;
   for (const key in params) {
     const value = params[key];
     if (typeof value !== "string") return undefined;
@@ -370,6 +383,10 @@ export function decodeBinaryQueryFast(
         includeMetadata = fastBool(value);
         if (includeMetadata === undefined) return undefined;
         break;
+      case "exact":
+        exact = fastBool(value);
+        if (exact === undefined) return undefined;
+        break;
       default:
         return undefined;
     }
@@ -377,6 +394,7 @@ export function decodeBinaryQueryFast(
   const p: Parameters<typeof binaryQuery>[1] = { k, ef };
   if (includeText !== undefined) p.includeText = includeText;
   if (includeMetadata !== undefined) p.includeMetadata = includeMetadata;
+  if (exact !== undefined) p.exact = exact;
   return binaryQuery(body, p, new Map(), dimension, metric);
 }
 

@@ -19,6 +19,8 @@ describe("decodeBinaryQueryFast", () => {
     "k=1000&ef=10000",
     "k=1&ef=1",
     "k=007",
+    "k=10&exact=true",
+    "k=10&includeMetadata=false&exact=0",
   ])("when the query string is %j, then it agrees with decodeBinaryQuery", (qs) => {
     const params = parse(qs);
     const fast = decodeBinaryQueryFast(body, params, dim, "cosine");
@@ -36,6 +38,8 @@ describe("decodeBinaryQueryFast", () => {
     "ef=10001",
     "k=3&k=4",
     "includeText=yes",
+    "exact=yes",
+    "exact=true&exact=false",
     'filter={"lang":"en"}',
     "topK=3",
   ])("when the query string is %j, then the fast path declines", (qs) => {

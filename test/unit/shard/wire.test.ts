@@ -171,15 +171,23 @@ describe("binary points", () => {
 });
 
 describe("queries", () => {
-  it("when a JSON query omits options, then k=10, metadata on, text off", () => {
+  it("when a JSON query omits options, then k=10, metadata on, text off, not exact", () => {
     const q = decodeJsonQuery({ vector: [1, 2, 3] }, dim, "l2");
-    expect([q.k, q.ef, q.includeMetadata, q.includeText, q.filter.size]).toEqual([
+    expect([q.k, q.ef, q.includeMetadata, q.includeText, q.filter.size, q.exact]).toEqual([
       10,
       undefined,
       true,
       false,
       0,
+      false,
     ]);
+  });
+
+  it("when a query asks for exact: true (JSON body or query string), then it is exact", () => {
+    expect(decodeJsonQuery({ vector: [1, 2, 3], exact: true }, dim, "l2").exact).toBe(true);
+    const body = float32ToBytes(Float32Array.from([1, 2, 3]));
+    expect(decodeBinaryQuery(body, { exact: "true" }, dim, "l2").exact).toBe(true);
+    expect(decodeBinaryQuery(body, { exact: "0" }, dim, "l2").exact).toBe(false);
   });
 
   it("when a binary query carries options in the query string, then they are parsed", () => {
@@ -245,6 +253,16 @@ describe("queries", () => {
       name: "a binary query body is not whole floats",
       run: () => decodeBinaryQuery(Buffer.alloc(7), {}, dim, "l2"),
       field: "body",
+    },
+    {
+      name: "exact is not a boolean",
+      run: () => decodeJsonQuery({ vector: [1, 2, 3], exact: "yes" }, dim, "l2"),
+      field: "exact",
+    },
+    {
+      name: "a binary query's exact is not a boolean",
+      run: () => decodeBinaryQuery(float32ToBytes(Float32Array.from([1, 2, 3])), { exact: "yes" }, dim, "l2"),
+      field: "exact",
     },
     {
       name: "a binary query has an unknown parameter",
