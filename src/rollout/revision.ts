@@ -37,14 +37,25 @@ export interface EncoderRevisionInput {
   readonly source: ModelSource;
   /**
    * The spec's declared embedding space. The encoder gets it as flags (`encoderSpaceArgs`, kept out
-   * of `args` so that revisions made before those flags existed stay the same) and refuses to start
+   * of `args`: `space` hashes the same settings, and `launch` marks that they are passed) and refuses to start
    * when it contradicts the model directory; a spec edit that declares a new space starts a candidate
    * whose /info fingerprint is compared with the stable's.
    */
   readonly space: EmbeddingSpace;
   /** The Secret key mounted as the encoder's API keys (its value is not hashed: rotating is no rollout). */
   readonly authSecretRef?: { readonly name: string; readonly key: string };
+  /**
+   * How an encoder is started from a spec (ENCODER_LAUNCH). A change to it is a new revision, so an
+   * embedops upgrade that starts encoders differently canaries every model instead of replacing its
+   * pods in place: a new effective fingerprint (e.g. a spec whose maxSequenceLength is below the
+   * model directory's, applied since launch 2) is then held at NewGenerationRequired before it can
+   * reach an index.
+   */
+  readonly launch?: number;
 }
+
+/** 2: the spec's embedding space is passed to the encoder as flags (encoderSpaceArgs). Absent: 1. */
+export const ENCODER_LAUNCH = 2;
 
 /** The revision input of a (defaulted) EmbeddingModel spec; `image` is the shell's default image. */
 export function revisionInputOf(spec: EmbeddingModelSpec, defaultImage: string): EncoderRevisionInput {
@@ -62,6 +73,7 @@ export function revisionInputOf(spec: EmbeddingModelSpec, defaultImage: string):
       documentPrefix: spec.documentPrefix,
     },
     ...(spec.authSecretRef ? { authSecretRef: spec.authSecretRef } : {}),
+    launch: ENCODER_LAUNCH,
   };
 }
 

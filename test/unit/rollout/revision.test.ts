@@ -33,6 +33,7 @@ describe("encoderRevision", () => {
       IMAGE,
     );
     const reordered: EncoderRevisionInput = {
+      launch: input.launch ?? 0,
       space: { ...input.space },
       source: input.source,
       resources: { requests: { memory: "1Gi", cpu: "1" } },
@@ -40,6 +41,12 @@ describe("encoderRevision", () => {
       image: input.image,
     };
     expect(encoderRevision(reordered)).toBe(encoderRevision(input));
+  });
+
+  it("when encoders are started another way (the launch marker), then every revision changes: an upgrade canaries instead of replacing pods in place", () => {
+    const input = revisionInputOf(spec(), IMAGE);
+    expect(input.launch).toBe(2);
+    expect(encoderRevision({ ...input, launch: 1 })).not.toBe(base);
   });
 
   it("when env or resources are empty, then they hash like absent ones", () => {
