@@ -359,10 +359,9 @@ export class RolloutDriver {
     const before = JSON.stringify(this.file);
     if (status) this.file.canary = status;
     this.file.maxFailedChecks = this.spec.policy.maxFailedChecks;
-    // Encoders: the candidate starts before anything routes to it; what is not desired stops after
-    // the router stopped sending to it.
-    if (desired.candidateRevision && desired.candidateReplicas > 0)
-      await this.ensure(desired.candidateRevision, "candidate");
+    // Encoders: the stable runs; what is not desired stops once the router no longer sends to it
+    // (below), before a new candidate starts, so a replaced candidate never runs beside its
+    // successor; the candidate gets traffic only once it is up.
     await this.ensure(desired.stableRevision, "stable");
     if (status?.phase === "Succeeded" && this.file.stableRevision !== desired.stableRevision) {
       this.file.stableRevision = desired.stableRevision;
@@ -386,6 +385,14 @@ export class RolloutDriver {
       this.encoders.delete(rev);
       this.log.info("rollout: encoder stopped", { model: this.model, revision: rev });
       await this.io.stopEncoder(handle);
+    }
+    if (
+      desired.candidateRevision &&
+      desired.candidateReplicas > 0 &&
+      !this.encoders.has(desired.candidateRevision)
+    ) {
+      await this.ensure(desired.candidateRevision, "candidate");
+      await this.route(desired);
     }
     for (const rev of Object.keys(this.file.args)) if (!keep.has(rev)) delete this.file.args[rev];
     this.window0(status, scrape);

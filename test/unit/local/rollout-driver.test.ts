@@ -29,6 +29,8 @@ class Fake implements RolloutIo {
   t = Date.parse("2026-01-01T00:00:00Z");
   running = new Map<string, EncoderHandle>();
   started: string[] = [];
+  /** Starts and stops in the order they happened. */
+  order: string[] = [];
   stopped: string[] = [];
   routes: EncoderRouting[] = [];
   saved: RolloutFile[] = [];
@@ -49,11 +51,13 @@ class Fake implements RolloutIo {
     const h = { revision, url: `http://enc-${revision}`, routedUrl: `http://enc-${revision}` };
     this.running.set(revision, h);
     this.started.push(revision);
+    this.order.push(`start ${revision}`);
     return h;
   }
   async stopEncoder(h: EncoderHandle) {
     this.running.delete(h.revision);
     this.stopped.push(h.revision);
+    this.order.push(`stop ${h.revision}`);
   }
   async fingerprint() {
     return FP;
@@ -222,6 +226,19 @@ describe("RolloutDriver", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(io.started).toEqual(["stable1", "cand2!", "cand2!"]);
     expect(d.state.canary).toMatchObject({ phase: "Failed", reason: "CandidateCannotStart" });
+  });
+
+  it("when a newer revision replaces a running candidate, then the old candidate stops (and leaves the router) before the new one starts", async () => {
+    const { io, d } = await setup();
+    d.update(spec("cand2", 2));
+    await step(io, d, 0);
+    await step(io, d, 1);
+    expect(d.state.canary).toMatchObject({ revision: "cand2", phase: "Progressing" });
+    d.update(spec("cand3", 3));
+    await step(io, d, 0);
+    expect(io.order.slice(-2)).toEqual(["stop cand2", "start cand3"]);
+    expect(io.routes.at(-1)).toEqual({ url: "http://enc-stable1", revision: "stable1" });
+    expect(io.running.has("stable1")).toBe(true);
   });
 
   it("when the candidate gets no traffic, then probes are sent to it", async () => {
