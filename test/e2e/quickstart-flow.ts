@@ -373,6 +373,14 @@ export function quickstartFlow(cluster: E2eCluster): void {
         .map((p) => p.uid);
       expect(stableBefore.length).toBe(1);
       const stableRevision = kubectl(["-n", NS, "get", "em/minilm", "-o", "jsonpath={.status.revision}"]);
+      const previousCanary = kubectl([
+        "-n",
+        NS,
+        "get",
+        "em/minilm",
+        "-o",
+        "jsonpath={.status.canary.revision}",
+      ]);
       // A registry host that cannot exist (.invalid, RFC 2606): the pull fails, the kubelet backs off.
       const image = "registry.embedops.invalid/embedops:does-not-exist";
       let querying = true;
@@ -417,7 +425,8 @@ export function quickstartFlow(cluster: E2eCluster): void {
       let maxWeight = 0;
       const failedStatus = await until("the bad image rolled back", 300, () => {
         const c = canary();
-        if (c.revision === stableRevision) return undefined;
+        // The rollout before this one ended Failed too: wait for the bad image's own revision.
+        if (c.revision === stableRevision || c.revision === previousCanary) return undefined;
         maxWeight = Math.max(maxWeight, c.weight ?? 0);
         return c.phase === "Failed" && c.revision !== undefined ? c : undefined;
       });
