@@ -26,6 +26,10 @@
 
 import type { RolloutPolicy } from "../api/v1alpha1/index.js";
 import type { RolloutCommand } from "../rollout/command.js";
+import { intervalMsOf, rfc3339 } from "../rollout/state-machine.js";
+
+// The encoder canary's own helpers: the same interval rule and the same timestamps in status.
+export { intervalMsOf, rfc3339 };
 
 export type GenerationRolloutPhase =
   | "Building"
@@ -157,21 +161,12 @@ export const PROMOTION_SETTLE_MS = 5_000;
 export const POLL_MS = 5_000;
 const MESSAGE_MAX = 1024;
 
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 const timeOf = (t: string | undefined): number => (t === undefined ? Number.NaN : Date.parse(t));
 const clip = (text: string): string =>
   text.length <= MESSAGE_MAX ? text : `${text.slice(0, MESSAGE_MAX - 1)}…`;
 const short = (fingerprint: string) => fingerprint.slice(0, 12);
 export const isMoving = (s: GenerationRolloutStatus | undefined): boolean =>
   s !== undefined && s.phase !== "Succeeded" && s.phase !== "Failed";
-
-export function intervalMsOf(input: Pick<GenerationRolloutInput, "policy" | "intervalMs">): number {
-  const ms = input.intervalMs ?? input.policy.analysisIntervalSeconds * 1000;
-  if (!(ms > 0)) throw new RangeError(`the analysis interval must be positive, got ${ms} ms`);
-  return ms;
-}
 
 /** Whether a call at `now` consumes a verdict: the shell computes one only then. */
 export function generationCheckDue(

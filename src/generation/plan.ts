@@ -2,17 +2,7 @@
 // the candidate encoder), and how fast. Written by the operator (a Job's ConfigMap) or by serve; strict
 // so a typo fails before a single document moves, every problem named by its field path.
 import { z } from "zod";
-
-const fingerprint = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9:._-]{1,256}$/,
-    "must be 1-256 characters of [A-Za-z0-9:._-], e.g. the encoder's /info fingerprint",
-  );
-
-const httpUrl = z
-  .url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8080" })
-  .transform((u) => u.replace(/\/+$/, ""));
+import { fingerprint, httpUrl } from "../router/config.js";
 
 const shardSchema = z.strictObject({
   name: z.string().min(1, "must not be empty: the shard's name, e.g. shard-0"),

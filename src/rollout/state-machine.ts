@@ -136,7 +136,10 @@ const clip = (text: string): string =>
 const isActive = (s: RolloutStatus | undefined): boolean =>
   s !== undefined && s.phase !== "Succeeded" && s.phase !== "Failed";
 
-export function intervalMsOf(input: Pick<RolloutInput, "policy" | "intervalMs">): number {
+export function intervalMsOf(input: {
+  readonly policy: Pick<RolloutPolicy, "analysisIntervalSeconds">;
+  readonly intervalMs?: number | undefined;
+}): number {
   const ms = input.intervalMs ?? input.policy.analysisIntervalSeconds * 1000;
   if (!(ms > 0)) throw new RangeError(`the analysis interval must be positive, got ${ms} ms`);
   return ms;

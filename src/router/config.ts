@@ -22,14 +22,14 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 
 // The same rule the shard applies to --fingerprint; in practice the sha256 hex of the encoder's /info.
-const fingerprint = z
+export const fingerprint = z
   .string()
   .regex(
     /^[A-Za-z0-9:._-]{1,256}$/,
     "must be 1-256 characters of [A-Za-z0-9:._-], e.g. the encoder's /info fingerprint",
   );
 
-const httpUrl = z
+export const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8080" })
   .transform((u) => u.replace(/\/+$/, ""));
 
