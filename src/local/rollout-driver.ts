@@ -145,10 +145,8 @@ export class RolloutDriver {
   private stopped = false;
   private badCommand: string | undefined;
   private readonly startFailures = new Map<string, number>();
-  /** Revisions whose encoder exited before it listened, with what it said: they cannot start. */
-  private readonly cannotStart = new Map<string, string>();
-  /** Exits before listening per candidate revision. */
-  private readonly startExits = new Map<string, number>();
+  /** Per candidate revision: its exits before listening, and once they are fatal, what it said. */
+  private readonly startExits = new Map<string, { count: number; fatal?: string }>();
 
   constructor(
     readonly model: string,
@@ -235,7 +233,7 @@ export class RolloutDriver {
         : undefined;
     const candidateStartFailure =
       status?.phase === "Initializing" && status.revision === spec.revision && !candidate
-        ? this.cannotStart.get(spec.revision)
+        ? this.startExits.get(spec.revision)?.fatal
         : undefined;
     const now = io.now();
     let verdict: ReturnType<typeof analyze> | undefined;
@@ -268,7 +266,6 @@ export class RolloutDriver {
     });
     if (candidateStartFailure !== undefined && result.status?.phase === "Failed") {
       // Consumed: a `retry` starts the encoder again at once.
-      this.cannotStart.delete(spec.revision);
       this.startExits.delete(spec.revision);
       this.startFailures.delete(spec.revision);
     }
@@ -426,10 +423,10 @@ export class RolloutDriver {
       // state machine's progress deadline.
       this.startFailures.set(revision, this.io.now() + START_RETRY_MS);
       if (err instanceof ChildStartError && role === "candidate") {
-        const exits = (this.startExits.get(revision) ?? 0) + 1;
-        this.startExits.set(revision, exits);
+        const exits = (this.startExits.get(revision)?.count ?? 0) + 1;
+        this.startExits.set(revision, { count: exits });
         if (!worthRestarting(err.code) || exits >= 2) {
-          this.cannotStart.set(revision, err.message);
+          this.startExits.set(revision, { count: exits, fatal: err.message });
           this.again = true;
         }
       }
