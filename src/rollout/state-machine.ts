@@ -79,6 +79,23 @@ export interface RolloutInput {
   readonly intervalMs?: number;
   /** Default policy.progressDeadlineSeconds × 1000, else DEFAULT_INIT_DEADLINE_MS. */
   readonly initDeadlineMs?: number;
+  /**
+   * The indexes built on this model, read while the candidate is held at NewGenerationRequired: each
+   * moves to a generation of the candidate's fingerprint (generation-rollout.ts). The model promotes
+   * once every one of them serves that generation as its active one, and fails with the first whose
+   * move failed.
+   */
+  readonly indexes?: IndexHandOff;
+}
+
+/** How far the indexes built on a model are in their move to its candidate's fingerprint. */
+export interface IndexHandOff {
+  /** Indexes built on the model. */
+  readonly total: number;
+  /** Of them, those whose active generation has the candidate's fingerprint. */
+  readonly onCandidate: number;
+  /** An index whose move to the candidate's generation failed (rolled back or aborted). */
+  readonly failed?: { readonly index: string; readonly message: string };
 }
 
 /**
@@ -203,6 +220,7 @@ export function advanceRollout(input: RolloutInput): RolloutResult {
 
   const s = run.status as RolloutStatus;
   if (s.phase === "Initializing") initializing(run, input);
+  if (run.status?.phase === "Paused" && run.status.reason === "NewGenerationRequired") handOff(run, input);
   if (run.status?.phase === "Progressing") progressing(run, input, intervalMs);
   if (run.status?.phase === "Promoting") promoting(run, input, intervalMs);
   return result(input, run, intervalMs, { rollout: true });
@@ -279,7 +297,7 @@ function initializing(run: Run, input: RolloutInput): void {
   if (changed) {
     const message =
       `revision ${s.revision} changes the model fingerprint (${short(input.stableFingerprint)} → ${short(fingerprint)}): ` +
-      "it needs a new index generation, which this version cannot build yet; held at weight 0 while the stable encoder and the index keep serving";
+      "every index built on it moves to a new generation of that fingerprint; the candidate encoder runs for them at weight 0 while the stable one keeps serving, and is promoted once every index serves the new generation";
     run.set(
       { ...s, phase: "Paused", reason: "NewGenerationRequired", message, fingerprint, weight: 0 },
       { type: "Warning", reason: "NewGenerationRequired", message },
@@ -306,6 +324,40 @@ function initializing(run: Run, input: RolloutInput): void {
 const short = (fingerprint: string | undefined) => (fingerprint ?? "?").slice(0, 12);
 
 /** The weight of step `i`; a policy edited mid-rollout to fewer steps keeps its last one. */
+/**
+ * NewGenerationRequired: the indexes carry the move. Promoted once every index built on the model
+ * serves a generation of the candidate's fingerprint; failed when one of them rolled back (the
+ * stable encoder keeps serving its generation N, which was never touched).
+ */
+function handOff(run: Run, input: RolloutInput): void {
+  const s = run.status as RolloutStatus;
+  const ix = input.indexes;
+  if (ix === undefined) return;
+  if (ix.failed) {
+    const message = `index ${ix.failed.index} did not move to the generation of revision ${s.revision}: ${ix.failed.message}; the stable revision ${input.stableRevision} keeps serving`;
+    run.set(stopped(s, input.now, "IndexGenerationFailed", message), {
+      type: "Warning",
+      reason: "IndexGenerationFailed",
+      message,
+    });
+    return;
+  }
+  if (ix.total > 0 && ix.onCandidate >= ix.total) {
+    const message = `every index built on this model (${ix.total}) serves the generation of revision ${s.revision}; it is the stable revision now and ${input.stableRevision} is scaled to 0`;
+    run.set(
+      {
+        ...s,
+        phase: "Succeeded",
+        reason: "PromotedWithIndexes",
+        message,
+        weight: 0,
+        lastCheckTime: rfc3339(input.now),
+      },
+      { type: "Normal", reason: "Promoted", message },
+    );
+  }
+}
+
 function weightAt(input: RolloutInput, i: number): number {
   const steps = input.policy.stepWeights;
   return steps[Math.min(i, steps.length - 1)] ?? 0;
@@ -566,8 +618,10 @@ function result(
         requeueAfterMs: until(last + intervalMs),
       };
     case "Paused":
+      // NewGenerationRequired: the candidate encoder runs (weight 0) for the indexes' backfill,
+      // gate and query canary, which reach it directly.
       return s.reason === "NewGenerationRequired"
-        ? { ...base, desired: candidate(0, 0), requeueAfterMs: undefined }
+        ? { ...base, desired: candidate(n, 0), requeueAfterMs: undefined }
         : { ...base, desired: candidate(n, s.weight), requeueAfterMs: undefined };
     case "Promoting":
       return {

@@ -283,7 +283,7 @@ describe("when the candidate's fingerprint differs from the stable's", () => {
   const ticks = simulate({ candidateFingerprint: OTHER_FP, until: T0 + 600_000 });
   const held = last(ticks).result;
 
-  it("then it is held at weight 0 with NewGenerationRequired, and the stable keeps serving", () => {
+  it("then it is held at weight 0 with NewGenerationRequired, running for the indexes, and the stable keeps serving", () => {
     expect(phases(ticks)).toEqual(["Initializing 0%", "Paused 0%"]);
     expect(held.status).toMatchObject({
       phase: "Paused",
@@ -293,7 +293,8 @@ describe("when the candidate's fingerprint differs from the stable's", () => {
     expect(held.desired).toMatchObject({
       stableRevision: S,
       stableReplicas: REPLICAS,
-      candidateReplicas: 0,
+      candidateRevision: C,
+      candidateReplicas: REPLICAS,
       candidateWeight: 0,
     });
     expect(held.conditions).toEqual([
@@ -324,6 +325,46 @@ describe("when the candidate's fingerprint differs from the stable's", () => {
       });
       expect(r.events).toEqual([expect.objectContaining({ type: "Warning", reason: "CommandIgnored" })]);
     }
+  });
+});
+
+describe("when the indexes built on the model move to the candidate's generation", () => {
+  const held = simulate({ candidateFingerprint: OTHER_FP, until: T0 + 600_000 });
+  const at = last(held);
+  const later = at.input.now + 1_000;
+  const handOff = (indexes: RolloutInput["indexes"]) =>
+    advanceRollout({ ...at.input, status: at.result.status, now: later, ...(indexes ? { indexes } : {}) });
+
+  it.each([
+    ["no index reported yet", undefined],
+    ["no index uses the model", { total: 0, onCandidate: 0 }],
+    ["one of two indexes moved", { total: 2, onCandidate: 1 }],
+  ])("then it stays held while %s", (_why, indexes) => {
+    const r = handOff(indexes);
+    expect(r.status).toEqual(at.result.status);
+    expect(r.events).toEqual([]);
+    expect(r.desired).toMatchObject({ candidateRevision: C, candidateReplicas: REPLICAS, candidateWeight: 0 });
+  });
+
+  it("then it is promoted once every index serves the new generation, and the old revision goes to 0", () => {
+    const r = handOff({ total: 2, onCandidate: 2 });
+    expect(r.status).toMatchObject({ phase: "Succeeded", reason: "PromotedWithIndexes", revision: C });
+    expect(r.desired).toMatchObject({ stableRevision: C, candidateReplicas: 0 });
+    expect(r.events.map((e) => e.reason)).toEqual(["Promoted"]);
+    expect(r.transitions).toEqual([{ from: "Paused", to: "Succeeded" }]);
+  });
+
+  it("then it fails, naming the index and its reason, when an index's move rolled back", () => {
+    const r = handOff({
+      total: 2,
+      onCandidate: 1,
+      failed: { index: "docs", message: "RecallGateFailed: recall@10 0.71 < minRecall 0.90" },
+    });
+    expect(r.status).toMatchObject({ phase: "Failed", reason: "IndexGenerationFailed", weight: 0 });
+    expect(r.status?.message).toContain("index docs did not move");
+    expect(r.status?.message).toContain("recall@10 0.71");
+    expect(r.desired).toMatchObject({ stableRevision: S, candidateReplicas: 0, candidateWeight: 0 });
+    expect(r.events).toEqual([expect.objectContaining({ type: "Warning", reason: "IndexGenerationFailed" })]);
   });
 });
 
