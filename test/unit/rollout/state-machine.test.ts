@@ -343,7 +343,11 @@ describe("when the indexes built on the model move to the candidate's generation
     const r = handOff(indexes);
     expect(r.status).toEqual(at.result.status);
     expect(r.events).toEqual([]);
-    expect(r.desired).toMatchObject({ candidateRevision: C, candidateReplicas: REPLICAS, candidateWeight: 0 });
+    expect(r.desired).toMatchObject({
+      candidateRevision: C,
+      candidateReplicas: REPLICAS,
+      candidateWeight: 0,
+    });
   });
 
   it("then it is promoted once every index serves the new generation, and the old revision goes to 0", () => {
