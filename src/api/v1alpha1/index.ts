@@ -1,6 +1,7 @@
 // The embedops.dev/v1alpha1 API: zod schemas are the single source of the TypeScript types, the
 // generated CRDs and the validation `embedops serve` applies.
 export * from "./condition.js";
+export * from "./duration.js";
 export * from "./embedding-model.js";
 export * from "./group.js";
 export * from "./index-snapshot.js";

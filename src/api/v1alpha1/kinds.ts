@@ -99,6 +99,12 @@ export const KINDS = [
         description: "Vectors in the active generation.",
       },
       {
+        name: "Backfill",
+        type: "string",
+        jsonPath: ".status.backfillProgress",
+        description: 'The backfill of the generation being moved to, e.g. "41% ETA 3m".',
+      },
+      {
         name: "Fingerprint",
         type: "string",
         jsonPath: ".status.fingerprintShort",
@@ -109,7 +115,7 @@ export const KINDS = [
         name: "Rollout",
         type: "string",
         jsonPath: ".status.rollout.phase",
-        description: "Rollout phase.",
+        description: "Phase of the move to a new generation in progress, or of the last one.",
         priority: 1,
       },
       age,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Conditions, Timestamp } from "./condition.js";
+import { duration } from "./duration.js";
 import { API_VERSION } from "./group.js";
 import { cel, listMap } from "./kube-extensions.js";
 import { labelName, objectName } from "./names.js";
@@ -144,6 +145,10 @@ const IndexRollout = z
       })
       .prefault({})
       .describe("How a new generation is filled."),
+    retainPrevious: duration(
+      "How long the previous generation (its shards and volumes) is kept after a promotion, for a " +
+        "quick way back; then it is deleted.",
+    ).default("1h"),
   })
   .prefault({})
   .describe("How a model change (new generation) is backfilled, canaried and promoted.");
@@ -219,8 +224,12 @@ export const IndexPhase = z.enum(["Pending", "Progressing", "Ready", "Degraded",
 
 export const GenerationPhase = z.enum(["Building", "Backfilling", "Canary", "Active", "Retired", "Failed"]);
 
+// The phases of src/generation/generation-rollout.ts (the move to a new generation); what each one
+// means is in controllers/README.md "Generations".
 export const RolloutPhase = z.enum([
+  "Building",
   "Backfilling",
+  "Gating",
   "Progressing",
   "Paused",
   "Promoting",
@@ -240,10 +249,55 @@ const Generation = z.strictObject({
     .strictObject({
       done: count("Documents re-embedded."),
       total: count("Documents to re-embed."),
+      rate: z.number().min(0).optional().describe("Documents per second, recently."),
       etaSeconds: count("Estimated seconds left.").optional(),
+      withoutText: count("Documents stored without text: they cannot be re-embedded.").optional(),
     })
     .optional()
     .describe("Progress while the generation is being filled."),
+});
+
+const generationName = z.string().max(63);
+
+// Mirrors GenerationRolloutStatus of src/generation/generation-rollout.ts, field for field.
+export const GenerationRolloutStatus = z.strictObject({
+  phase: RolloutPhase.describe("Where the move is."),
+  reason: z.string().max(64).optional().describe("CamelCase reason for the phase, e.g. RecallGateFailed."),
+  message: z.string().max(1024).optional().describe("Why the move is in this phase."),
+  candidateGeneration: generationName.describe("The generation being moved to (N+1)."),
+  candidateFingerprint: Fingerprint.describe("Model fingerprint of N+1."),
+  fromGeneration: generationName.describe("The generation that served when the move started (N)."),
+  fromFingerprint: Fingerprint.describe("Model fingerprint of N."),
+  weight: z.number().int().min(0).max(100).describe("Percent of queries on N+1."),
+  stepIndex: count("Index into stepWeights of the current step."),
+  failedChecks: count("Failed analysis checks in this move."),
+  inconclusiveChecks: count("Inconclusive checks in a row."),
+  probing: z.boolean().optional().describe("Probe queries are sent to N+1."),
+  startedAt: Timestamp.describe("When the move started."),
+  phaseSince: Timestamp.describe("When the current phase (or step) began."),
+  lastCheckTime: Timestamp.optional().describe("When the last check ran, or the current step began."),
+  backfill: z
+    .strictObject({
+      done: count("Documents written to N+1."),
+      total: count("Live documents in N."),
+      withoutText: count("Documents of N without text."),
+      etaSeconds: z.number().min(0).optional().describe("Estimated seconds left."),
+    })
+    .optional()
+    .describe("The backfill's last reported progress."),
+  lastRecall: z.number().min(0).max(1).optional().describe("Recall@k of N+1 at the recall gate."),
+  lastVerdict: z
+    .strictObject({
+      result: z.enum(["Pass", "Fail", "Inconclusive"]).describe("Pass, Fail or Inconclusive."),
+      message: z.string().max(1024).describe("Every failed check with its value and limit."),
+    })
+    .optional()
+    .describe("The last analysis verdict of the query canary."),
+  lastCommand: z
+    .string()
+    .max(128)
+    .optional()
+    .describe("The last embedops.dev/rollout-command annotation acted on."),
 });
 
 export const VectorIndexStatus = z
@@ -257,23 +311,14 @@ export const VectorIndexStatus = z
     generations: listMap(z.array(Generation).max(16).describe("Generations that exist now."), [
       "name",
     ]).optional(),
-    rollout: z
-      .strictObject({
-        phase: RolloutPhase.describe("Where the rollout is."),
-        weight: z.number().int().min(0).max(100).describe("Percent of queries on the candidate."),
-        failedChecks: count("Failed analysis checks so far."),
-        candidateGeneration: z.string().max(63).describe("The generation being rolled out."),
-        lastRecall: z
-          .number()
-          .min(0)
-          .max(1)
-          .optional()
-          .describe("Recall@k of the candidate at the last check."),
-        lastCheckTime: Timestamp.optional().describe("When the last analysis check ran."),
-        message: z.string().max(1024).optional().describe("Why the rollout is in this phase."),
-      })
+    rollout: GenerationRolloutStatus.optional().describe(
+      "The move to a new generation in progress, or the last one; everything needed to resume it.",
+    ),
+    backfillProgress: z
+      .string()
+      .max(64)
       .optional()
-      .describe("The rollout in progress, if any."),
+      .describe('The backfill of the generation being moved to, for `kubectl get`, e.g. "41% ETA 3m".'),
     vectors: count("Vectors in the active generation.").optional(),
     lastSnapshot: z
       .strictObject({
@@ -300,4 +345,5 @@ export type Metric = z.output<typeof Metric>;
 export type VectorIndexSpec = z.output<typeof VectorIndexSpec>;
 export type VectorIndexStatus = z.output<typeof VectorIndexStatus>;
 export type VectorIndex = z.output<typeof VectorIndex>;
+export type VectorIndexGenerationRollout = z.output<typeof GenerationRolloutStatus>;
 export type VectorIndexInput = z.input<typeof VectorIndex>;

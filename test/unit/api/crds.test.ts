@@ -114,6 +114,7 @@ describe("generated CRDs", () => {
       "Generation",
       "Shards",
       "Vectors",
+      "Backfill",
       "Age",
     ]);
   });

@@ -109,6 +109,12 @@ export const INVALID: readonly InvalidCase[] = [
     message: "must be >= 10",
   },
   {
+    when: "retainPrevious is not a duration",
+    resource: index({ rollout: { retainPrevious: "1 hour" } }),
+    path: "spec.rollout.retainPrevious",
+    message: 'must be a duration such as "1h", "30m", "90s"',
+  },
+  {
     when: "the storage size is not a quantity",
     resource: index({ storage: { size: "ten gigs" } }),
     path: "spec.storage.size",

@@ -57,6 +57,7 @@ describe("defaults", () => {
         analysisIntervalSeconds: 60,
         stepWeights: [10, 50],
         backfill: { maxDocumentsPerSecond: 200 },
+        retainPrevious: "1h",
       },
     });
     expect(vi.spec.writeQuorum).toBeUndefined();
