@@ -1,9 +1,19 @@
-// Every child a VectorIndex generation needs, in apply order: shards (headless Service first, so
-// pod DNS exists when the StatefulSet starts), the NetworkPolicy, then the router's config before
-// the router that mounts it. The generated auth Secret is not among them: its key is random, so the
-// reconcile creates it once (src/builders/router-auth.ts) instead of applying it every time.
+// Every child a VectorIndex needs, in apply order: shards of each generation that runs (headless
+// Service first, so pod DNS exists when the StatefulSet starts; the active generation, N+1 while
+// the index moves, N while it is retained after a promotion), the NetworkPolicy, the router's config
+// before the router that mounts it, then the backfill's plan before its Job. The generated auth
+// Secret is not among them: its key is random, so the reconcile creates it once
+// (src/builders/router-auth.ts) instead of applying it every time.
+
+import { backfillConfigMap, backfillJob } from "./backfill-job.js";
 import type { OwnerContext } from "./context.js";
-import { generationOf, type IndexProps, shardsOf } from "./index-props.js";
+import {
+  generationOf,
+  type IndexGenerations,
+  type IndexProps,
+  shardsOf,
+  withGeneration,
+} from "./index-props.js";
 import type { DesiredChildren } from "./model-children.js";
 import { routerConfigMap } from "./router-config.js";
 import { routerDeployment } from "./router-deployment.js";
@@ -12,19 +22,33 @@ import { shardNetworkPolicy } from "./shard-network-policy.js";
 import { shardService } from "./shard-service.js";
 import { shardStatefulSet } from "./shard-statefulset.js";
 
-export function indexChildren(ctx: OwnerContext, props: IndexProps): DesiredChildren {
+/** The shard Services and StatefulSets of the generation `props` describes. */
+export function generationChildren(ctx: OwnerContext, props: IndexProps) {
   const generation = generationOf(props);
-  const shards = shardsOf(props).flatMap((shard) => [
+  return shardsOf(props).flatMap((shard) => [
     shardService(ctx, props.index, generation, shard),
     shardStatefulSet(ctx, { ...props, shard }),
   ]);
+}
+
+export function indexChildren(
+  ctx: OwnerContext,
+  props: IndexProps,
+  generations: IndexGenerations = {},
+): DesiredChildren {
+  const { candidate } = generations;
+  const others = [...(generations.retained ?? []), ...(candidate ? [candidate] : [])];
   return {
     present: [
-      ...shards,
+      ...generationChildren(ctx, props),
+      ...others.flatMap((g) => generationChildren(ctx, withGeneration(props, g))),
       shardNetworkPolicy(ctx, props.index),
-      routerConfigMap(ctx, props),
+      routerConfigMap(ctx, props, generations),
       routerService(ctx, props.index),
       routerDeployment(ctx, { index: props.index, spec: props.spec, encoderAuth: props.encoderAuth }),
+      ...(candidate && generations.backfill
+        ? [backfillConfigMap(ctx, props, candidate), backfillJob(ctx, props, candidate)]
+        : []),
     ],
     absent: [],
   };

@@ -26,6 +26,33 @@ export interface EncoderRouting {
   readonly canary?: { readonly revision: string; readonly weight: number } | undefined;
 }
 
+/**
+ * A generation other than the active one (props.fingerprint): N+1 while an index moves to a new
+ * model fingerprint (controllers/README.md "Generations"), or N kept for a while after a promotion.
+ */
+export interface OtherGeneration {
+  readonly fingerprint: string;
+  /** The encoder revision that serves its fingerprint (the model's candidate revision for N+1). */
+  readonly encoder?: EncoderRouting | undefined;
+}
+
+/** What runs besides the active generation. Absent fields: nothing. */
+export interface IndexGenerations {
+  /** N+1: its shards run; the routers write to it (and send it queryWeight % of queries) when inRouters. */
+  readonly candidate?:
+    | (OtherGeneration & { readonly inRouters: boolean; readonly queryWeight: number })
+    | undefined;
+  /** Run the backfill Job from the active generation into the candidate. */
+  readonly backfill?: boolean | undefined;
+  /** Generations whose shards are kept but serve nothing (N after a promotion, for retainPrevious). */
+  readonly retained?: readonly OtherGeneration[] | undefined;
+}
+
+/** The same index, built for another generation: its shards, its encoder. */
+export function withGeneration(props: IndexProps, other: OtherGeneration): IndexProps {
+  return { ...props, fingerprint: other.fingerprint, encoder: other.encoder };
+}
+
 export function generationOf(props: IndexProps): string {
   return generationName(props.fingerprint);
 }

@@ -21,7 +21,7 @@ export const LABEL = {
 export const APP_NAME = "embedops";
 export const MANAGED_BY = "embedops";
 
-export type Role = "encoder" | "shard" | "router";
+export type Role = "encoder" | "shard" | "router" | "backfill";
 
 export type Labels = Record<string, string>;
 
@@ -67,6 +67,18 @@ export function routerSelector(index: string): Labels {
     [LABEL.component]: "router",
     [LABEL.index]: index,
     [LABEL.role]: "router",
+  };
+}
+
+/** The backfill Job's pods that fill `generation` of an index (and its plan ConfigMap). */
+export function backfillSelector(index: string, generation: string): Labels {
+  return {
+    [LABEL.name]: APP_NAME,
+    [LABEL.instance]: index,
+    [LABEL.component]: "backfill",
+    [LABEL.index]: index,
+    [LABEL.generation]: generation,
+    [LABEL.role]: "backfill",
   };
 }
 

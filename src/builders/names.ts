@@ -37,3 +37,7 @@ export const shardNetworkPolicyName = (index: string): string => childName(index
 /** `<index>-<generation>-<shard>`, also the name of the shard's headless Service. */
 export const shardSetName = (index: string, generation: string, shard: string): string =>
   childName(index, `${generation}-${shard}`, MAX_STATEFULSET_NAME);
+
+/** `<index>-backfill-<generation>`: the Job that fills a generation, and its plan ConfigMap. */
+export const backfillName = (index: string, generation: string): string =>
+  childName(index, `backfill-${generation}`);

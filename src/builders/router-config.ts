@@ -1,33 +1,78 @@
-// VectorIndex -> the router's configuration (src/router/config.ts, the inline one-generation shape)
-// in a ConfigMap. The router watches the mounted file and reloads it, so a change (more replicas)
-// reaches running routers without a restart.
+// VectorIndex -> the router's configuration (src/router/config.ts) in a ConfigMap: the inline
+// one-generation shape, or the list shape with an active and a candidate generation while the index
+// moves to a new model fingerprint (every write to both, queryWeight % of queries to the candidate).
+// The router watches the mounted file and reloads it, so a change (more replicas, a candidate
+// generation, a promotion) reaches running routers without a restart.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { childMeta, type OwnerContext } from "./context.js";
 import { encoderRevisionUrl, encoderUrl } from "./encoder-service.js";
-import { generationOf, type IndexProps, shardsOf } from "./index-props.js";
+import {
+  generationOf,
+  type IndexGenerations,
+  type IndexProps,
+  shardsOf,
+  withGeneration,
+} from "./index-props.js";
 import { routerSelector, withCommon } from "./labels.js";
 import { routerName } from "./names.js";
 import { shardReplicaUrl } from "./shard-service.js";
 
 export const ROUTER_CONFIG_KEY = "router.json";
 
-/** The router config object; keys in a fixed order so the ConfigMap text is byte-stable. */
-export function routerConfigJson(props: IndexProps, namespace: string): Record<string, unknown> {
-  const { index, spec } = props;
+/** Each shard of the generation `props` describes, with its replicas' URLs (router config and backfill plan). */
+export function generationShards(
+  props: IndexProps,
+  namespace: string,
+): { name: string; replicas: string[] }[] {
   const generation = generationOf(props);
+  return shardsOf(props).map((shard) => ({
+    name: shard,
+    replicas: Array.from({ length: props.spec.replicas }, (_, r) =>
+      shardReplicaUrl(props.index, generation, shard, r, namespace),
+    ),
+  }));
+}
+
+function generationFields(props: IndexProps, namespace: string): Record<string, unknown> {
   return {
-    index,
-    generation,
     fingerprint: props.fingerprint,
     dimension: props.dimension,
-    metric: spec.metric,
+    metric: props.spec.metric,
     encoder: encoderConfig(props, namespace),
-    shards: shardsOf(props).map((shard) => ({
-      name: shard,
-      replicas: Array.from({ length: spec.replicas }, (_, r) =>
-        shardReplicaUrl(index, generation, shard, r, namespace),
-      ),
-    })),
+    shards: generationShards(props, namespace),
+  };
+}
+
+/**
+ * The router config object; keys in a fixed order so the ConfigMap text is byte-stable. With a
+ * candidate in the routers, the list shape: the active generation first, the candidate second.
+ */
+export function routerConfigJson(
+  props: IndexProps,
+  namespace: string,
+  generations: IndexGenerations = {},
+): Record<string, unknown> {
+  const { index, spec } = props;
+  const generation = generationOf(props);
+  const c = generations.candidate;
+  const candidate = c?.inRouters === true ? withGeneration(props, c) : undefined;
+  const served =
+    c && candidate
+      ? {
+          generations: [
+            { name: generation, role: "active", ...generationFields(props, namespace) },
+            {
+              name: generationOf(candidate),
+              role: "candidate",
+              queryWeight: c.queryWeight,
+              ...generationFields(candidate, namespace),
+            },
+          ],
+        }
+      : { generation, ...generationFields(props, namespace) };
+  return {
+    index,
+    ...served,
     timeoutMs: spec.router.timeoutMs,
     writeQuorum: spec.writeQuorum ?? "all",
     // The router hedges from its own latency window; the spec's percentile switches it on or off.
@@ -39,7 +84,7 @@ export function routerConfigJson(props: IndexProps, namespace: string): Record<s
  * The stable revision's own Service, and the canary's beside it with its weight: the router splits
  * exactly by weight (the model's main Service would split by replica ratio).
  */
-function encoderConfig(props: IndexProps, namespace: string): Record<string, unknown> {
+export function encoderConfig(props: IndexProps, namespace: string): Record<string, unknown> {
   const e = props.encoder;
   if (!e) return { url: encoderUrl(props.model, namespace) };
   return {
@@ -57,7 +102,11 @@ function encoderConfig(props: IndexProps, namespace: string): Record<string, unk
   };
 }
 
-export function routerConfigMap(ctx: OwnerContext, props: IndexProps): V1ConfigMap {
+export function routerConfigMap(
+  ctx: OwnerContext,
+  props: IndexProps,
+  generations: IndexGenerations = {},
+): V1ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -66,6 +115,8 @@ export function routerConfigMap(ctx: OwnerContext, props: IndexProps): V1ConfigM
       routerName(props.index),
       withCommon(routerSelector(props.index), ctx.ownerLabels),
     ),
-    data: { [ROUTER_CONFIG_KEY]: `${JSON.stringify(routerConfigJson(props, ctx.namespace), null, 2)}\n` },
+    data: {
+      [ROUTER_CONFIG_KEY]: `${JSON.stringify(routerConfigJson(props, ctx.namespace, generations), null, 2)}\n`,
+    },
   };
 }

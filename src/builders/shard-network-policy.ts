@@ -1,9 +1,11 @@
-// VectorIndex -> a NetworkPolicy that admits only the index's router pods to its shard pods (all
-// generations): shards have no auth of their own, so the network is their boundary. Kubelet probes
-// come from the node and are not subject to it.
+// VectorIndex -> a NetworkPolicy that admits to its shard pods (all generations) only the index's
+// router pods, its backfill Job's pods (they copy N into N+1 while the index moves to a new
+// generation) and the embedops operator's pods (the recall gate asks N+1's shards for ANN and exact
+// results): shards have no auth of their own, so the network is their boundary. Kubelet probes come
+// from the node and are not subject to it.
 import type { V1NetworkPolicy } from "@kubernetes/client-node";
 import { childMeta, type OwnerContext } from "./context.js";
-import { allShardsSelector, LABEL, withCommon } from "./labels.js";
+import { APP_NAME, allShardsSelector, LABEL, withCommon } from "./labels.js";
 import { shardNetworkPolicyName } from "./names.js";
 import { HTTP_PORT } from "./pod-security.js";
 
@@ -22,7 +24,15 @@ export function shardNetworkPolicy(ctx: OwnerContext, index: string): V1NetworkP
       ingress: [
         {
           // `_from`: the client model's name for `from` (a reserved word in its generator); it serializes as `from`.
-          _from: [{ podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "router" } } }],
+          _from: [
+            { podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "router" } } },
+            { podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "backfill" } } },
+            {
+              // The chart's operator Deployment (charts/embedops/templates/_helpers.tpl), any namespace.
+              namespaceSelector: {},
+              podSelector: { matchLabels: { [LABEL.name]: APP_NAME, [LABEL.component]: "operator" } },
+            },
+          ],
           ports: [{ protocol: "TCP", port: HTTP_PORT }],
         },
       ],
