@@ -46,6 +46,8 @@ export const NETWORK_POLICY: ResourceRef = {
   plural: "networkpolicies",
 };
 
+export const JOB: ResourceRef = { apiVersion: "batch/v1", kind: "Job", plural: "jobs" };
+
 export const MODEL_CHILDREN = [
   SERVICE_ACCOUNT,
   SERVICE,
@@ -53,4 +55,5 @@ export const MODEL_CHILDREN = [
   DEPLOYMENT,
   HORIZONTAL_POD_AUTOSCALER,
 ];
-export const INDEX_CHILDREN = [SERVICE, STATEFUL_SET, NETWORK_POLICY, CONFIG_MAP, DEPLOYMENT];
+// Jobs: the backfill of a new generation; its completion wakes the index.
+export const INDEX_CHILDREN = [SERVICE, STATEFUL_SET, NETWORK_POLICY, CONFIG_MAP, DEPLOYMENT, JOB];

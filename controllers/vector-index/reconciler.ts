@@ -1,25 +1,68 @@
 // VectorIndex -> auth Secret, shard StatefulSets, headless Services, router, NetworkPolicy and status, in
 // kubebuilder's order. The model is resolved first: without its fingerprint there is no generation
 // to build, and the reason becomes a condition (ModelNotFound, DimensionMismatch, ...).
-import type { V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
-import type { EmbeddingModel, VectorIndex, VectorIndexStatus } from "../../src/api/v1alpha1/index.js";
+//
+// Generations: every reconcile calls the pure generation machine (src/generation/generation-rollout.ts)
+// with the generation in status (active), the one the model asks for (target: its candidate while the
+// model's rollout holds it at NewGenerationRequired, else its stable fingerprint) and what was
+// observed of the move (generation-move.ts), then applies its `desired`: both generations' shards
+// while a candidate exists, the router config with both, the backfill Job, and removes what it no
+// longer lists (controllers/README.md "Generations").
+import type { KubernetesObject, V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
+import {
+  type EmbeddingModel,
+  parseDurationMs,
+  type VectorIndex,
+  type VectorIndexStatus,
+} from "../../src/api/v1alpha1/index.js";
 import type { OwnerContext } from "../../src/builders/context.js";
 import { indexChildren } from "../../src/builders/index-children.js";
-import { generationOf, type IndexProps, shardsOf } from "../../src/builders/index-props.js";
-import { routerName, shardSetName } from "../../src/builders/names.js";
+import {
+  type EncoderRouting,
+  type IndexGenerations,
+  type IndexProps,
+  shardsOf,
+} from "../../src/builders/index-props.js";
+import { backfillName, routerName, shardSetName } from "../../src/builders/names.js";
+import { generationName } from "../../src/core/generation.js";
+import {
+  advanceGeneration,
+  type GenerationRef,
+  type GenerationRolloutStatus,
+  generationCheckDue,
+  isMoving,
+} from "../../src/generation/generation-rollout.js";
+import { describeError } from "../../src/kube/errors.js";
 import { keyOf } from "../../src/kube/keys.js";
 import type { Controller, ReconcileContext, ReconcileResult } from "../../src/kube/operator-runtime.js";
 import { controllerReference } from "../../src/kube/owner.js";
+import {
+  parseRolloutCommand,
+  ROLLOUT_COMMAND_ANNOTATION,
+  type RolloutCommand,
+} from "../../src/rollout/command.js";
+import { MIN_INTERVAL_ENV } from "../embedding-model/reconciler.js";
 import { childId, convergeChildren } from "../shared/children.js";
+import { statefulSetState } from "../shared/conditions.js";
 import { type ControllerOptions, depsFrom, type ReconcilerDeps, rfc3339 } from "../shared/deps.js";
 import { handleDeletion, readPrimary } from "../shared/primary.js";
 import { EMBEDDING_MODEL, INDEX_CHILDREN, VECTOR_INDEX } from "../shared/resources.js";
 import { parseAs } from "../shared/spec-errors.js";
 import { writeStatus } from "../shared/write-status.js";
 import { ensureAuthSecret } from "./auth-secret.js";
+import { observeMove, pruneMoveChildren, routerUrls, staleMoveChildren } from "./generation-move.js";
+import { type GenerationProbe, httpGenerationProbe } from "./generation-probe.js";
 import { modelWatch } from "./model-watch.js";
+import { backfillProgress, failedMove, generationEntries } from "./move-status.js";
 import { type ModelLookup, resolveModel } from "./resolve-model.js";
 import { indexStatus } from "./status.js";
+
+export interface VectorIndexOptions extends ControllerOptions {
+  /** How a move's pods are read (routers, backfill record, gate, canary); default HTTP (generation-probe.ts). */
+  readonly generations?: GenerationProbe;
+  /** Caps analysisIntervalSeconds (tests and demos); default $EMBEDOPS_TEST_MIN_INTERVAL_SECONDS. */
+  readonly maxIntervalSeconds?: number;
+}
 
 export class VectorIndexReconciler implements Controller {
   readonly name = "vectorindex";
@@ -29,7 +72,15 @@ export class VectorIndexReconciler implements Controller {
   // an unresolved index needs no poll: it waits for that event (the resync stays the safety net).
   readonly watches = [modelWatch];
 
-  constructor(private readonly options: ControllerOptions) {}
+  private readonly probe: GenerationProbe;
+  private readonly intervalCap: number | undefined;
+
+  constructor(private readonly options: VectorIndexOptions) {
+    this.probe = options.generations ?? httpGenerationProbe();
+    const env = process.env[MIN_INTERVAL_ENV];
+    const cap = options.maxIntervalSeconds ?? (env ? Number(env) : undefined);
+    this.intervalCap = cap !== undefined && cap > 0 ? cap : undefined;
+  }
 
   async reconcile(key: string, context: ReconcileContext): Promise<ReconcileResult> {
     const deps = depsFrom(context, this.options);
@@ -40,7 +91,8 @@ export class VectorIndexReconciler implements Controller {
     if (await handleDeletion(deps, obj, async () => {})) return {};
 
     const previous = (obj as { status?: VectorIndexStatus }).status;
-    const base = { generation: obj.metadata?.generation, previous, now: rfc3339(deps.clock.now()) };
+    const nowMs = deps.clock.now();
+    const base = { generation: obj.metadata?.generation, previous, now: rfc3339(nowMs) };
     const parsed = parseAs<VectorIndex>(obj, "VectorIndex");
     if (!parsed.ok) {
       await writeStatus(deps, obj, indexStatus({ ...base, invalidSpec: parsed.message }), previous);
@@ -50,6 +102,7 @@ export class VectorIndexReconciler implements Controller {
 
     const vi = parsed.value;
     const namespace = obj.metadata?.namespace ?? "";
+    const uid = obj.metadata?.uid ?? "";
     const ctx: OwnerContext = {
       namespace,
       ownerReference: controllerReference(obj),
@@ -69,46 +122,213 @@ export class VectorIndexReconciler implements Controller {
       return {};
     }
 
-    const props: IndexProps = {
+    // The generation that serves is the one in status (a model change does not move it by itself);
+    // the first reconcile builds the model's.
+    const modelRef = {
+      generation: generationName(resolution.fingerprint),
+      fingerprint: resolution.fingerprint,
+    };
+    const active: GenerationRef =
+      previous?.activeGeneration && previous.fingerprint
+        ? { generation: previous.activeGeneration, fingerprint: previous.fingerprint }
+        : modelRef;
+    const target: GenerationRef = resolution.candidate
+      ? {
+          generation: generationName(resolution.candidate.fingerprint),
+          fingerprint: resolution.candidate.fingerprint,
+        }
+      : modelRef;
+    // The encoder that serves a fingerprint: the model's stable routing, or its held candidate's
+    // revision Service. A fingerprint neither serves (the model changed without holding a candidate)
+    // keeps the stable routing; the router then refuses the mismatched encoder and says so.
+    const encoderFor = (fingerprint: string): EncoderRouting | undefined =>
+      resolution.candidate?.fingerprint === fingerprint
+        ? { revision: resolution.candidate.revision }
+        : resolution.encoder;
+    const propsOf = (ref: GenerationRef): IndexProps => ({
       index: vi.metadata.name,
       spec: vi.spec,
       model: resolution.model,
-      fingerprint: resolution.fingerprint,
+      fingerprint: ref.fingerprint,
       dimension: resolution.dimension,
-      encoder: resolution.encoder,
+      encoder: encoderFor(ref.fingerprint),
       encoderAuth: resolution.encoderAuth,
+    });
+
+    const { spec } = vi;
+    const status = machineStatus(previous?.rollout);
+    const intervalMs =
+      Math.min(spec.rollout.analysisIntervalSeconds, this.intervalCap ?? Number.POSITIVE_INFINITY) * 1000;
+    const candidateOf = (s: GenerationRolloutStatus | undefined) =>
+      s ? { fingerprint: s.candidateFingerprint, encoder: encoderFor(s.candidateFingerprint) } : undefined;
+    const { observed, record } = await observeMove({
+      deps,
+      context,
+      probe: this.probe,
+      vi,
+      namespace,
+      active: propsOf(active),
+      status: isMoving(status) ? status : undefined,
+      candidate: candidateOf(status),
+    });
+    const target_ = { namespace, index: vi.metadata.name, generation: status?.candidateGeneration ?? "" };
+    const verdict =
+      status && generationCheckDue(status, nowMs, intervalMs)
+        ? await this.probe.verdict({
+            ...target_,
+            routers: await routerUrls(deps, namespace, vi.metadata.name),
+            activeFingerprint: active.fingerprint,
+            candidateFingerprint: status.candidateFingerprint,
+            slo: spec.rollout.slo,
+            weight: status.weight,
+          })
+        : undefined;
+    const result = advanceGeneration({
+      policy: spec.rollout,
+      status,
+      now: nowMs,
+      active,
+      target,
+      ...(observed ? { observed } : {}),
+      ...(verdict ? { verdict } : {}),
+      ...commandOf(obj, deps),
+      intervalMs,
+      retainPreviousMs: parseDurationMs(spec.rollout.retainPrevious),
+    });
+    const desired = result.desired;
+    const next = result.status;
+    if (!isMoving(next) && status && isMoving(status)) this.probe.forget(target_);
+
+    // What runs: the routers' active generation, N+1 while it moves, N while it is retained.
+    const retained =
+      desired.retained && nowMs < desired.retained.deleteAfter ? desired.retained.ref : undefined;
+    const c = desired.candidate;
+    const generations: IndexGenerations = {
+      ...(c
+        ? {
+            candidate: {
+              fingerprint: c.ref.fingerprint,
+              encoder: encoderFor(c.ref.fingerprint),
+              inRouters: c.inRouters,
+              queryWeight: c.queryWeight,
+            },
+            backfill: c.backfill,
+          }
+        : {}),
+      ...(retained && retained.generation !== desired.activeGeneration.generation
+        ? { retained: [{ fingerprint: retained.fingerprint, encoder: encoderFor(retained.fingerprint) }] }
+        : {}),
     };
+    const routed = propsOf(desired.activeGeneration);
     const converged = await convergeChildren(
       deps.objects,
       deps.applier,
       namespace,
-      obj.metadata?.uid ?? "",
-      indexChildren(ctx, props),
+      uid,
+      indexChildren(ctx, routed, generations),
     );
     if (converged.created.length > 0) {
       await deps.events.normal(obj, "Created", `created ${converged.created.join(", ")}`);
     }
-    const generation = generationOf(props);
-    const shards = shardsOf(props).map(
+
+    const keep = new Set(
+      [desired.activeGeneration, c?.ref, retained, next?.phase === "Promoting" ? active : undefined]
+        .filter((g): g is GenerationRef => g !== undefined)
+        .map((g) => g.generation),
+    );
+    let pruneError: string | undefined;
+    if (!converged.error) {
+      const backfillJob = c?.backfill ? backfillName(vi.metadata.name, c.ref.generation) : undefined;
+      const stale = staleMoveChildren(context, namespace, vi.metadata.name, keep, backfillJob);
+      try {
+        const deleted = await pruneMoveChildren(
+          deps,
+          namespace,
+          uid,
+          vi.metadata.name,
+          stale,
+          keep,
+          spec.storage.retainOnDelete || next === undefined,
+        );
+        if (deleted.length > 0) await deps.events.normal(obj, "Deleted", `deleted ${deleted.join(", ")}`);
+      } catch (err) {
+        pruneError = `removing a previous generation failed: ${describeError(err)}`;
+      }
+    }
+
+    // status.activeGeneration moves with the machine's Succeeded, not its Promoting: until then the
+    // machine's `active` must stay N (it would read N+1 as "nothing to move" and withdraw it).
+    const recorded = next?.phase === "Promoting" ? active : desired.activeGeneration;
+    const shards = shardsOf(propsOf(recorded)).map(
       (s) =>
         converged.objects.get(
-          childId({ kind: "StatefulSet", metadata: { name: shardSetName(props.index, generation, s) } }),
+          childId({
+            kind: "StatefulSet",
+            metadata: { name: shardSetName(vi.metadata.name, recorded.generation, s) },
+          }),
         ) as V1StatefulSet | undefined,
     );
     const router = converged.objects.get(
-      childId({ kind: "Deployment", metadata: { name: routerName(props.index) } }),
+      childId({ kind: "Deployment", metadata: { name: routerName(vi.metadata.name) } }),
     ) as V1Deployment | undefined;
-    const status = indexStatus({
+    const view = {
+      active: recorded,
+      activeReady: shards.every((s) => statefulSetState(s).rolledOut),
+      desired,
+      rollout: next,
+      record,
+      retainedKept: retained !== undefined,
+      previous,
+      now: nowMs,
+      nowText: rfc3339(nowMs),
+    };
+    const failed = failedMove(next, target);
+    const applyError = converged.error ?? pruneError;
+    const indexStatusNext = indexStatus({
       ...base,
       resolution,
       shards,
       ...(router ? { router } : {}),
-      ...(converged.error ? { applyError: converged.error } : {}),
+      ...(applyError ? { applyError } : {}),
+      move: {
+        active: recorded,
+        generations: generationEntries(view),
+        rollout: next,
+        backfillProgress: backfillProgress(view),
+        ...(isMoving(next) && next
+          ? { moving: { reason: next.reason ?? next.phase, message: next.message ?? next.phase } }
+          : {}),
+        ...(failed ? { failed } : {}),
+      },
     });
-    await writeStatus(deps, obj, status, previous);
-    if (converged.error) throw new Error(converged.error);
+    await writeStatus(deps, obj, indexStatusNext, previous);
+    for (const e of result.events) {
+      if (e.type === "Warning") await deps.events.warning(obj, e.reason, e.message);
+      else await deps.events.normal(obj, e.reason, e.message);
+    }
+    if (applyError) throw new Error(applyError);
+    return result.requeueAfterMs !== undefined ? { requeueAfterMs: Math.max(1, result.requeueAfterMs) } : {};
+  }
+}
+
+/**
+ * status.rollout as the machine reads it. The CRD's schema mirrors GenerationRolloutStatus field for
+ * field (src/api/v1alpha1/vector-index.ts); zod's output spells absent optionals `T | undefined`,
+ * which the machine's readonly optionals do not, hence the cast.
+ */
+function machineStatus(s: VectorIndexStatus["rollout"]): GenerationRolloutStatus | undefined {
+  return s as GenerationRolloutStatus | undefined;
+}
+
+function commandOf(obj: KubernetesObject, deps: ReconcilerDeps): { command?: RolloutCommand } {
+  const raw = obj.metadata?.annotations?.[ROLLOUT_COMMAND_ANNOTATION];
+  if (raw === undefined) return {};
+  const parsed = parseRolloutCommand(raw);
+  if (!parsed.ok) {
+    deps.log.warn("ignoring the rollout command", { error: parsed.error });
     return {};
   }
+  return { command: parsed.command };
 }
 
 async function lookupModel(deps: ReconcilerDeps, namespace: string, name: string): Promise<ModelLookup> {

@@ -15,6 +15,11 @@ export type ModelResolution =
       readonly encoder?: EncoderRouting;
       /** The Secret key the model's encoder wants (its spec.authSecretRef). */
       readonly encoderAuth?: SecretKey;
+      /**
+       * The model's candidate revision while its rollout holds it for the indexes (Paused,
+       * NewGenerationRequired): its fingerprint is the generation the indexes move to.
+       */
+      readonly candidate?: { readonly fingerprint: string; readonly revision: string };
     }
   | {
       readonly ok: false;
@@ -77,7 +82,19 @@ export function resolveModel(spec: VectorIndexSpec, namespace: string, lookup: M
     dimension: model.spec.dimension,
     ...encoderRouting(model),
     ...(model.spec.authSecretRef ? { encoderAuth: model.spec.authSecretRef } : {}),
+    ...heldCandidate(model, fingerprint),
   };
+}
+
+/** A candidate with another fingerprint that the model's rollout holds until its indexes moved. */
+function heldCandidate(
+  model: EmbeddingModel,
+  stable: string,
+): { candidate?: { fingerprint: string; revision: string } } {
+  const c = model.status?.canary;
+  if (c?.phase !== "Paused" || c.reason !== "NewGenerationRequired") return {};
+  if (!c.fingerprint || c.fingerprint === stable || !isUsableFingerprint(c.fingerprint)) return {};
+  return { candidate: { fingerprint: c.fingerprint, revision: c.revision } };
 }
 
 function isUsableFingerprint(fp: string): boolean {

@@ -2,6 +2,7 @@
 import type { V1Deployment, V1StatefulSet } from "@kubernetes/client-node";
 import type { VectorIndexStatus } from "../../src/api/v1alpha1/index.js";
 import { generationName } from "../../src/core/generation.js";
+import type { GenerationRef } from "../../src/generation/generation-rollout.js";
 import { type Condition, mergeConditions } from "../../src/kube/status.js";
 import {
   condition,
@@ -21,6 +22,18 @@ export interface IndexObservation {
   readonly shards?: readonly (V1StatefulSet | undefined)[];
   readonly router?: V1Deployment;
   readonly applyError?: string;
+  /** A move to a new generation (move-status.ts); undefined: the model's fingerprint is the generation. */
+  readonly move?: {
+    /** The generation status.activeGeneration names (its shards are `shards`). */
+    readonly active: GenerationRef;
+    readonly generations: NonNullable<VectorIndexStatus["generations"]>;
+    readonly rollout: VectorIndexStatus["rollout"];
+    readonly backfillProgress?: string | undefined;
+    /** A move in progress: Progressing says so. */
+    readonly moving?: { readonly reason: string; readonly message: string } | undefined;
+    /** A failed move the model still asks for: Degraded. */
+    readonly failed?: { readonly reason: string; readonly message: string } | undefined;
+  };
   readonly previous: VectorIndexStatus | undefined;
   readonly now: string;
 }
@@ -59,23 +72,33 @@ export function indexStatus(o: IndexObservation): VectorIndexStatus {
     });
   }
 
-  const generation = generationName(res.fingerprint);
+  const move = o.move;
+  const active = move?.active ?? {
+    generation: generationName(res.fingerprint),
+    fingerprint: res.fingerprint,
+  };
+  const generation = active.generation;
   const shardStates = (o.shards ?? []).map(statefulSetState);
   const router = deploymentState(o.router);
   const shardsReady = shardStates.filter((s) => s.rolledOut).length;
   const total = shardStates.length;
   const ready = !o.applyError && total > 0 && shardsReady === total && router.rolledOut;
   const detail = `${shardsReady}/${total} shard(s) and ${router.rolledOut ? "the" : "not the"} router rolled out`;
+  const degraded = o.applyError
+    ? { reason: "ApplyFailed", message: o.applyError }
+    : (move?.failed ?? undefined);
 
   conditions.push(
     ready
       ? c("Ready", "True", "IndexAvailable", `generation ${generation}: ${detail}`)
       : c("Ready", "False", o.applyError ? "ApplyFailed" : "WorkloadsNotReady", o.applyError ?? detail),
-    ready
-      ? c("Progressing", "False", "RolloutComplete", `generation ${generation} is rolled out`)
-      : c("Progressing", "True", "RollingOut", detail),
-    o.applyError
-      ? c("Degraded", "True", "ApplyFailed", o.applyError)
+    move?.moving
+      ? c("Progressing", "True", move.moving.reason, move.moving.message)
+      : ready
+        ? c("Progressing", "False", "RolloutComplete", `generation ${generation} is rolled out`)
+        : c("Progressing", "True", "RollingOut", detail),
+    degraded
+      ? c("Degraded", "True", degraded.reason, degraded.message)
       : c("Degraded", "False", "AsExpected", "no problems found"),
     c(INVALID_SPEC, "False", "Valid", "the spec is valid"),
     c(
@@ -86,15 +109,17 @@ export function indexStatus(o: IndexObservation): VectorIndexStatus {
     ),
   );
   const createdAt = o.previous?.generations?.find((g) => g.name === generation)?.createdAt ?? o.now;
+  const rollout = move ? move.rollout : o.previous?.rollout;
   return finish(o, conditions, {
-    phase: phaseOf({ invalid: false, degraded: o.applyError !== undefined, ready, started: true }),
-    fingerprint: res.fingerprint,
-    fingerprintShort: res.fingerprint.slice(0, 12),
+    phase: phaseOf({ invalid: false, degraded: degraded !== undefined, ready, started: true }),
+    fingerprint: active.fingerprint,
+    fingerprintShort: active.fingerprint.slice(0, 12),
     activeGeneration: generation,
-    generations: [
-      { name: generation, fingerprint: res.fingerprint, phase: ready ? "Active" : "Building", createdAt },
+    generations: move?.generations ?? [
+      { name: generation, fingerprint: active.fingerprint, phase: ready ? "Active" : "Building", createdAt },
     ],
-    ...(o.previous?.rollout ? { rollout: o.previous.rollout } : {}),
+    ...(rollout ? { rollout } : {}),
+    ...(move?.backfillProgress !== undefined ? { backfillProgress: move.backfillProgress } : {}),
     ...(o.previous?.vectors !== undefined ? { vectors: o.previous.vectors } : {}),
     ...(o.previous?.lastSnapshot ? { lastSnapshot: o.previous.lastSnapshot } : {}),
   });
@@ -107,6 +132,8 @@ function pickGenerationFields(p: VectorIndexStatus): Partial<VectorIndexStatus> 
     ...(p.fingerprintShort ? { fingerprintShort: p.fingerprintShort } : {}),
     ...(p.activeGeneration ? { activeGeneration: p.activeGeneration } : {}),
     ...(p.generations ? { generations: p.generations } : {}),
+    ...(p.rollout ? { rollout: p.rollout } : {}),
+    ...(p.backfillProgress ? { backfillProgress: p.backfillProgress } : {}),
   };
 }
 

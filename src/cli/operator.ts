@@ -10,6 +10,7 @@ import {
   EmbeddingModelReconciler,
 } from "../../controllers/embedding-model/reconciler.js";
 import { IndexSnapshotReconciler } from "../../controllers/index-snapshot/reconciler.js";
+import type { GenerationProbe } from "../../controllers/vector-index/generation-probe.js";
 import { VectorIndexReconciler } from "../../controllers/vector-index/reconciler.js";
 import { type KubeClients, loadKubeConfig, makeClients } from "../kube/client.js";
 import type { Clock } from "../kube/clock.js";
@@ -56,6 +57,8 @@ export interface OperatorSetup {
     EmbeddingModelOptions,
     "scrape" | "sendProbe" | "fetchPrometheus" | "maxIntervalSeconds"
   >;
+  /** How a generation move's pods are read (default HTTP); tests stand in for routers, backfill, gate. */
+  readonly generations?: GenerationProbe;
   readonly clock?: Clock;
   readonly log?: Logger;
 }
@@ -71,7 +74,13 @@ export function operatorOptions(setup: OperatorSetup): OperatorRuntimeOptions {
         ...setup.rollout,
         probe: setup.probe ?? httpFingerprintProbe(),
       }),
-      new VectorIndexReconciler(common),
+      new VectorIndexReconciler({
+        ...common,
+        ...(setup.generations ? { generations: setup.generations } : {}),
+        ...(setup.rollout?.maxIntervalSeconds !== undefined
+          ? { maxIntervalSeconds: setup.rollout.maxIntervalSeconds }
+          : {}),
+      }),
       new IndexSnapshotReconciler(common),
     ],
     ...(setup.namespace ? { namespace: setup.namespace } : {}),
