@@ -32,10 +32,11 @@ import { childId, convergeChildren } from "../shared/children.js";
 import { deploymentState } from "../shared/conditions.js";
 import { type ControllerOptions, depsFrom, type ReconcilerDeps, rfc3339 } from "../shared/deps.js";
 import { handleDeletion, readPrimary } from "../shared/primary.js";
-import { DEPLOYMENT, EMBEDDING_MODEL, MODEL_CHILDREN, SERVICE } from "../shared/resources.js";
+import { DEPLOYMENT, EMBEDDING_MODEL, MODEL_CHILDREN, SERVICE, VECTOR_INDEX } from "../shared/resources.js";
 import { parseAs } from "../shared/spec-errors.js";
 import { writeStatus } from "../shared/write-status.js";
 import type { EncoderReport, FingerprintProbe } from "./fingerprint-probe.js";
+import { indexHandOff, indexWatch } from "./index-hand-off.js";
 import {
   type AnalysisIo,
   httpMetricsScraper,
@@ -79,6 +80,8 @@ export class EmbeddingModelReconciler implements Controller {
   readonly name = "embeddingmodel";
   readonly resource = EMBEDDING_MODEL;
   readonly owns = MODEL_CHILDREN;
+  // An index's status write (its move to the candidate's generation advanced) wakes its model.
+  readonly watches = [indexWatch];
 
   private readonly io: AnalysisIo;
   private readonly sendProbe: ProbeSender;
@@ -180,6 +183,17 @@ export class EmbeddingModelReconciler implements Controller {
       ...commandOf(obj, deps),
       replicas: spec.runtime.replicas,
       intervalMs,
+      // Read by the machine only while the candidate is held at NewGenerationRequired.
+      ...(canary?.fingerprint
+        ? {
+            indexes: indexHandOff(
+              context.cache(VECTOR_INDEX).list(namespace),
+              namespace,
+              name,
+              canary.fingerprint,
+            ),
+          }
+        : {}),
     });
     const desired = result.desired;
 

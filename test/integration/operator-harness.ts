@@ -17,6 +17,7 @@ import {
 } from "@kubernetes/client-node";
 import { parse, parseAllDocuments } from "yaml";
 import type { FingerprintProbe } from "../../controllers/embedding-model/fingerprint-probe.js";
+import type { GenerationProbe } from "../../controllers/vector-index/generation-probe.js";
 import { operatorOptions } from "../../src/cli/operator.js";
 import { makeClients, RequestCounter } from "../../src/kube/client.js";
 import { OperatorRuntime } from "../../src/kube/operator-runtime.js";
@@ -114,6 +115,8 @@ export interface StartOperatorOptions {
   readonly encoders?: EncoderStandIn;
   /** Default TEST_INTERVAL_SECONDS. */
   readonly intervalSeconds?: number;
+  /** Routers, backfill record, recall gate and canary of generation moves; default HTTP (unreachable here). */
+  readonly generations?: GenerationProbe;
 }
 
 let serviceAccountKubeconfigPath: string | undefined;
@@ -158,6 +161,7 @@ export async function startOperator(
         sendProbe: encoders.sendProbe,
         maxIntervalSeconds: o.intervalSeconds ?? TEST_INTERVAL_SECONDS,
       },
+      ...(o.generations ? { generations: o.generations } : {}),
       log: createLogger({ test: o.identity ?? o.namespace }),
     }),
   );
