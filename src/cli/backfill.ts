@@ -10,6 +10,7 @@ import { EncoderClient } from "../router/encoder-client.js";
 import { HttpClient } from "../router/http-client.js";
 import { readEncoderKeyFile } from "../router/key-files.js";
 import { createLogger } from "../util/log.js";
+import { parentPidFromEnv, watchParent } from "../util/parent-watch.js";
 import { pick, requireString, UsageError } from "./options.js";
 
 export const EXIT_WITHOUT_TEXT = 3;
@@ -84,6 +85,9 @@ export async function run(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
+  // Started by `embedops serve`: stop with it (the cursor is saved), never run on as an orphan.
+  if (parentPidFromEnv(process.env) !== undefined)
+    watchParent(process.stdin, () => onSignal("embedops serve is gone"));
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       if (stop) return resolve();

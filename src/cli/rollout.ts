@@ -12,7 +12,9 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type KubernetesObject, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import { API_VERSION, type CanaryStatus } from "../api/v1alpha1/index.js";
+import type { GenerationRolloutStatus } from "../generation/generation-rollout.js";
 import { loadKubeConfig } from "../kube/client.js";
+import { generationCommandPath } from "../local/generation-file.js";
 import { readRolloutFile, rolloutCommandPath } from "../local/rollout-driver.js";
 import { defaultDataDir, readServeState } from "../local/serve-state.js";
 import {
@@ -23,16 +25,23 @@ import {
 } from "../rollout/command.js";
 import { pidAlive } from "../util/pid-alive.js";
 import { UsageError } from "./options.js";
+import {
+  commandRevisionOf,
+  formatIndexRolloutView,
+  type IndexRolloutView,
+  localIndexView,
+} from "./rollout-index.js";
 
-const help = `usage: embedops rollout status em/NAME [--json]
-       embedops rollout promote|abort|retry em/NAME
+const help = `usage: embedops rollout status em/NAME|vi/NAME [--json]
+       embedops rollout promote|abort|retry em/NAME|vi/NAME
 
-Shows or steers the canary rollout of an EmbeddingModel: against the running "embedops serve"
-(found through --data-dir, default ${defaultDataDir}), or against a cluster with --kubeconfig FILE,
---context NAME, or $KUBECONFIG when no serve runs here.
+Shows or steers the canary rollout of an EmbeddingModel (em/NAME), or a VectorIndex's move to a new
+generation after a model change (vi/NAME: backfill, recall gate, query canary): against the running
+"embedops serve" (found through --data-dir, default ${defaultDataDir}), or against a cluster with
+--kubeconfig FILE, --context NAME, or $KUBECONFIG when no serve runs here.
 
   promote   move all traffic to the candidate now (skips the remaining checks)
-  abort     roll back: traffic to stable, candidate stopped
+  abort     roll back: traffic to stable, candidate stopped (vi: the new generation is deleted)
   retry     start a Failed rollout again, or resume a Paused one
 
 flags: --json  --data-dir DIR  --kubeconfig FILE  --context NAME  -n, --namespace NS`;
@@ -71,10 +80,16 @@ interface Flags {
   namespace: string | undefined;
 }
 
-function modelName(target: string | undefined): string {
-  const m = /^(?:em|embeddingmodel|embeddingmodels)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(target ?? "");
-  if (!m?.[1]) throw new UsageError(`name the model as em/NAME, got "${target ?? ""}"\n\n${help}`);
-  return m[1];
+type Target = { kind: "EmbeddingModel"; name: string } | { kind: "VectorIndex"; name: string };
+
+function targetOf(target: string | undefined): Target {
+  const m =
+    /^(em|embeddingmodels?|vi|vectorindex|vectorindexes|vectorindices)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(
+      target ?? "",
+    );
+  if (!m?.[1] || !m[2])
+    throw new UsageError(`name the resource as em/NAME or vi/NAME, got "${target ?? ""}"\n\n${help}`);
+  return { kind: m[1].startsWith("e") ? "EmbeddingModel" : "VectorIndex", name: m[2] };
 }
 
 /** Local when a serve runs in the data dir (unless a cluster is named explicitly). */
@@ -190,8 +205,13 @@ export async function run(argv: string[]): Promise<void> {
     context: values.context,
     namespace: values.namespace,
   };
-  const model = modelName(target);
+  const resource = targetOf(target);
   const local = !useCluster(f);
+  if (resource.kind === "VectorIndex") {
+    await indexRollout(f, verb, resource.name, local);
+    return;
+  }
+  const model = resource.name;
   if (verb === "status") {
     const view = local ? localView(f, model) : await clusterView(f, model);
     process.stdout.write(f.json ? `${JSON.stringify(view, null, 2)}\n` : `${formatRolloutView(view)}\n`);
@@ -201,4 +221,84 @@ export async function run(argv: string[]): Promise<void> {
     throw new UsageError(`unknown rollout command "${verb}"\n\n${help}`);
   }
   process.stdout.write(`${await sendCommand(f, model, verb as RolloutAction, local)}\n`);
+}
+
+interface ClusterIndex extends KubernetesObject {
+  spec?: { rollout?: { maxFailedChecks?: number } };
+  status?: { activeGeneration?: string; rollout?: GenerationRolloutStatus; backfillProgress?: string };
+}
+
+async function clusterIndexView(f: Flags, index: string): Promise<IndexRolloutView> {
+  const { api, namespace } = cluster(f);
+  const obj = (await api.read({
+    apiVersion: API_VERSION,
+    kind: "VectorIndex",
+    metadata: { name: index, namespace },
+  })) as ClusterIndex;
+  return {
+    index,
+    activeGeneration: obj.status?.activeGeneration,
+    rollout: obj.status?.rollout,
+    backfill: obj.status?.backfillProgress,
+    maxFailedChecks: obj.spec?.rollout?.maxFailedChecks,
+    source: `cluster (namespace ${namespace})`,
+  };
+}
+
+async function indexRollout(
+  f: Flags,
+  verb: string | undefined,
+  index: string,
+  local: boolean,
+): Promise<void> {
+  const view = local ? localIndexView(f.dataDir, index) : await clusterIndexView(f, index);
+  if (verb === "status") {
+    process.stdout.write(f.json ? `${JSON.stringify(view, null, 2)}\n` : `${formatIndexRolloutView(view)}\n`);
+    return;
+  }
+  if (!ROLLOUT_ACTIONS.includes(verb as RolloutAction)) {
+    throw new UsageError(`unknown rollout command "${verb}"\n\n${help}`);
+  }
+  const action = verb as RolloutAction;
+  if (!view.rollout) throw new Error(`vi/${index} has no generation move to ${action}`);
+  const value = formatRolloutCommand(
+    action,
+    commandRevisionOf(view.rollout),
+    new Date().toISOString().replace(/[:.]/g, ""),
+  );
+  if (local) {
+    const path = generationCommandPath(f.dataDir, index);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.tmp`, `${value}\n`);
+    renameSync(`${path}.tmp`, path);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const now = localIndexView(f.dataDir, index);
+      if (now.rollout?.lastCommand === value) {
+        process.stdout.write(`${formatIndexRolloutView(now)}\n`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    process.stdout.write(
+      `${ROLLOUT_COMMAND_ANNOTATION}=${value} written; embedops serve has not acted on it yet (is it running?)\n`,
+    );
+    return;
+  }
+  const { api, namespace } = cluster(f);
+  await api.patch(
+    {
+      apiVersion: API_VERSION,
+      kind: "VectorIndex",
+      metadata: { name: index, namespace, annotations: { [ROLLOUT_COMMAND_ANNOTATION]: value } },
+    },
+    undefined,
+    undefined,
+    "embedops-cli",
+    undefined,
+    PatchStrategy.MergePatch,
+  );
+  process.stdout.write(
+    `vi/${index}: annotated ${ROLLOUT_COMMAND_ANNOTATION}=${value}; the operator acts on it at its next reconcile\n`,
+  );
 }

@@ -17,17 +17,15 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatResourceError, parseResources } from "../api/v1alpha1/index.js";
 import { generationName } from "../core/generation.js";
+import type { GenerationRef } from "../generation/generation-rollout.js";
+import { startBackfillChild } from "../local/backfill-child.js";
 import { ChildStartError, SupervisedChild } from "../local/child-process.js";
+import { GenerationDriver, indexHandOff } from "../local/generation-driver.js";
+import { generationCommandPath, readGenerationFile, writeGenerationFile } from "../local/generation-file.js";
+import { encoderFor, generationRouterConfig, type ModelView } from "../local/generation-routing.js";
 import { getJson, waitReady } from "../local/http-wait.js";
-import {
-  type EncoderRouting,
-  type LocalIndex,
-  type LocalModel,
-  type LocalPlan,
-  planLocal,
-  routerConfig,
-  shardDataDir,
-} from "../local/plan.js";
+import { runLocalGate } from "../local/local-gate.js";
+import { type LocalIndex, type LocalModel, type LocalPlan, planLocal, shardDataDir } from "../local/plan.js";
 import {
   type EncoderHandle,
   initialRolloutFile,
@@ -156,40 +154,71 @@ class LocalDataPlane {
     }
   }
 
-  async startIndex(
-    index: LocalIndex,
-    encoder: { routing: EncoderRouting; info: EncoderInfo },
-  ): Promise<{ router: string; shards: string[][]; generation: string; configPath: string }> {
-    const generation = generationName(encoder.info.fingerprint);
-    this.warnAboutOtherGenerations(index.name, generation);
-    const shardUrls = await Promise.all(
+  private readonly shardChildren = new Map<string, string[]>();
+
+  /** One generation's shards (shards × replicas), each ready; URLs per shard in the index's order. */
+  async startShards(index: LocalIndex, ref: GenerationRef): Promise<string[][]> {
+    const names: string[] = [];
+    this.shardChildren.set(`${index.name}/${ref.generation}`, names);
+    return Promise.all(
       index.shards.map((shard) =>
         Promise.all(
           Array.from({ length: index.replicas }, async (_, r) => {
-            const dir = shardDataDir(this.dataDir, index.name, generation, shard, r);
+            const dir = shardDataDir(this.dataDir, index.name, ref.generation, shard, r);
             mkdirSync(dir, { recursive: true });
-            const url = await this.child(`${index.name}-${shard}-r${r}`, [
+            const name = `${index.name}-${ref.generation}-${shard}-r${r}`;
+            names.push(name);
+            const url = await this.child(name, [
               "shard",
               "--data-dir",
               dir,
               "--fingerprint",
-              encoder.info.fingerprint,
+              ref.fingerprint,
               "--shard-id",
-              `${index.name}/${generation}/${shard}`,
+              `${index.name}/${ref.generation}/${shard}`,
               ...index.shardArgs,
             ]).start();
-            await waitReady(url, `shard ${shard} replica ${r} of VectorIndex "${index.name}"`);
+            await waitReady(
+              url,
+              `shard ${shard} replica ${r} of VectorIndex "${index.name}" (${ref.generation})`,
+            );
             return url;
           }),
         ),
       ),
     );
+  }
+
+  async stopShards(index: string, generation: string): Promise<void> {
+    const key = `${index}/${generation}`;
+    const names = this.shardChildren.get(key) ?? [];
+    this.shardChildren.delete(key);
+    await Promise.all(names.map((n) => this.stopChild(n)));
+  }
+
+  /** A generation's data directories, once its shards stopped (a failed N+1, a retained N past its time). */
+  removeGenerationData(index: string, generation: string): void {
+    if (!generation.startsWith("g-")) return;
+    rmSync(join(this.dataDir, "indexes", index, generation), { recursive: true, force: true });
+  }
+
+  async startIndex(
+    index: LocalIndex,
+    active: GenerationRef,
+    view: ModelView,
+  ): Promise<{ router: string; shards: string[][]; configPath: string }> {
+    this.warnAboutOtherGenerations(index.name, active.generation);
+    const shardUrls = await this.startShards(index, active);
     const configPath = join(this.dataDir, "indexes", index.name, "router.json");
-    const config = routerConfig(index, generation, encoder.info.fingerprint, encoder.routing, shardUrls);
+    const config = generationRouterConfig(index, {
+      ref: active,
+      shards: shardUrls,
+      encoder: encoderFor(active.fingerprint, view) ?? null,
+    });
     writeRouterConfig(configPath, config);
     const router = await this.child(`${index.name}-router`, ["router", "--config", configPath]).start();
     await waitReady(router, `router of VectorIndex "${index.name}"`);
-    return { router, shards: shardUrls, generation, configPath };
+    return { router, shards: shardUrls, configPath };
   }
 
   // Data built with another model stays on disk untouched, but it is not served: say so, so nobody
@@ -197,7 +226,9 @@ class LocalDataPlane {
   private warnAboutOtherGenerations(index: string, generation: string): void {
     const dir = join(this.dataDir, "indexes", index);
     if (!existsSync(dir)) return;
-    const others = readdirNames(dir).filter((d) => d.startsWith("g-") && d !== generation);
+    const known = readGenerationFile(this.dataDir, index);
+    const ours = new Set([generation, known?.retained?.ref.generation, known?.status?.candidateGeneration]);
+    const others = readdirNames(dir).filter((d) => d.startsWith("g-") && !ours.has(d));
     if (others.length > 0) {
       this.log.warn("index has data from another model; serving a new, empty generation", {
         index,
@@ -280,6 +311,8 @@ export async function run(argv: string[]): Promise<void> {
 
   const plane = new LocalDataPlane(dataDir, log);
   const drivers = new Map<string, RolloutDriver>();
+  // Each index's generations (and its router config) are driven by its GenerationDriver.
+  const generations = new Map<string, { model: string; driver: GenerationDriver }>();
   let stopping = false;
   let unwatch: (() => void) | undefined;
   let closeMetrics: (() => void) | undefined;
@@ -288,7 +321,8 @@ export async function run(argv: string[]): Promise<void> {
     stopping = true;
     log.info("stopping");
     unwatch?.();
-    // Drivers first: no rollout step may start or stop an encoder while the data plane goes down.
+    // Drivers first: no rollout step may start or stop an encoder or a shard while the data plane goes down.
+    await Promise.all([...generations.values()].map((g) => g.driver.stop()));
     await Promise.all([...drivers.values()].map((d) => d.stop()));
     await plane.stop();
     closeMetrics?.();
@@ -306,8 +340,10 @@ export async function run(argv: string[]): Promise<void> {
     closeMetrics = () => metricsServer.server.close();
     const state: ServeState = { pid: process.pid, file, metrics: metricsServer.url, models: {}, indexes: {} };
     const infos = new Map<string, EncoderInfo>();
-    // Router configs per index, rewritten with a new encoder split by the model's rollout driver.
-    const routed = new Map<string, { model: string; path: string; config: Record<string, unknown> }>();
+    const indexDrivers = (model: string) =>
+      [...generations.entries()]
+        .filter(([, g]) => g.model === model)
+        .map(([name, g]) => ({ name, driver: g.driver }));
     const human = (line: string) => process.stdout.write(`${line}\n`);
     for (const m of plan.models) {
       await plane.verifyModelFiles(m);
@@ -341,11 +377,7 @@ export async function run(argv: string[]): Promise<void> {
               .filter((i) => i.model === m.name)
               .map((i) => i.router),
           route: async (encoder) => {
-            for (const r of routed.values()) {
-              if (r.model !== m.name) continue;
-              r.config = { ...r.config, encoder };
-              writeRouterConfig(r.path, r.config);
-            }
+            for (const g of indexDrivers(m.name)) g.driver.refresh();
             const stable = state.models[m.name];
             if (stable && stable.url !== encoder.url) {
               state.models[m.name] = { ...stable, url: encoder.url };
@@ -367,6 +399,7 @@ export async function run(argv: string[]): Promise<void> {
           save: (f) => writeRolloutFile(dataDir, f),
           say: human,
           ended: (result, reason) => metrics.rolloutsTotal.inc({ model: m.name, result, reason }),
+          indexes: (held) => indexHandOff(indexDrivers(m.name), held),
         },
         log.child({ model: m.name }),
       );
@@ -380,18 +413,67 @@ export async function run(argv: string[]): Promise<void> {
     const lines: string[] = [];
     for (const i of plan.indexes) {
       const driver = drivers.get(i.model)!;
-      const stable = driver.stable!;
       const info = infos.get(i.model)!;
-      const routing = { url: stable.routedUrl, revision: stable.revision };
-      const started = await plane.startIndex(i, { routing, info });
-      routed.set(i.name, {
-        model: i.model,
-        path: started.configPath,
-        config: routerConfig(i, started.generation, info.fingerprint, routing, started.shards),
-      });
+      const persisted = readGenerationFile(dataDir, i.name);
+      const active = persisted?.active ?? {
+        generation: generationName(info.fingerprint),
+        fingerprint: info.fingerprint,
+      };
+      const started = await plane.startIndex(i, active, driver.view());
+      const genDriver = new GenerationDriver(
+        i,
+        persisted ?? { index: i.name, active },
+        {
+          now: () => Date.now(),
+          model: () => driver.view(),
+          startShards: (ref) => plane.startShards(currentIndex(i.name) ?? i, ref),
+          stopShards: (generation) => plane.stopShards(i.name, generation),
+          removeData: (generation) => plane.removeGenerationData(i.name, generation),
+          writeRouterConfig: (config) => writeRouterConfig(started.configPath, config),
+          routerUrl: () => started.router,
+          getJson: async (url) => {
+            try {
+              const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+              return res.ok ? ((await res.json()) as unknown) : undefined;
+            } catch {
+              return undefined;
+            }
+          },
+          scrape: async (url) => {
+            try {
+              const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+              return res.ok ? parsePrometheusText(await res.text()) : undefined;
+            } catch {
+              return undefined;
+            }
+          },
+          startBackfill: (planFile, generation) =>
+            startBackfillChild(planFile, join(dataDir, "logs", `${i.name}-${generation}-backfill.log`)),
+          runGate: (candidate, current) => runLocalGate(currentIndex(i.name) ?? i, candidate, current),
+          query: async (text) => {
+            await fetch(`${started.router}/v1/query`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ text, k: 10 }),
+              signal: AbortSignal.timeout(10_000),
+            }).then((r) => r.arrayBuffer());
+          },
+          readCommand: () => {
+            const path = generationCommandPath(dataDir, i.name);
+            return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+          },
+          save: (f) => writeGenerationFile(dataDir, f),
+          say: human,
+        },
+        log.child({ index: i.name }),
+      );
+      genDriver.planDir = dataDir;
+      genDriver.adoptActive(started.shards);
+      writeGenerationFile(dataDir, genDriver.state);
+      generations.set(i.name, { model: i.model, driver: genDriver });
       state.indexes[i.name] = { router: started.router, model: i.model, shards: started.shards };
       lines.push(
-        `  index  ${i.name.padEnd(12)} ${started.router}  generation ${started.generation}, ${i.shards.length} shard(s) × ${i.replicas} replica(s), ${i.metric}`,
+        `  index  ${i.name.padEnd(12)} ${started.router}  generation ${active.generation}, ${i.shards.length} shard(s) × ${i.replicas} replica(s), ${i.metric}`,
       );
     }
     writeServeState(dataDir, state);
@@ -413,8 +495,12 @@ export async function run(argv: string[]): Promise<void> {
       ].join("\n"),
     );
     for (const d of drivers.values()) d.start();
+    for (const g of generations.values()) g.driver.start();
 
     let served = plan;
+    function currentIndex(name: string): LocalIndex | undefined {
+      return served.indexes.find((x) => x.name === name);
+    }
     const reload = (why: string) => {
       if (stopping) return;
       const next = loadPlan(file);
@@ -432,6 +518,7 @@ export async function run(argv: string[]): Promise<void> {
         log.warn("reload: some changes need a restart of embedops serve", { file, changes: unapplied });
       }
       for (const m of next.plan.models) drivers.get(m.name)?.update(specOf(m));
+      for (const i of next.plan.indexes) generations.get(i.name)?.driver.update(i);
       log.info("reloaded", {
         file,
         why,
@@ -464,7 +551,7 @@ function loadPlan(file: string): Loaded {
       ok: false,
       error: `is not valid:\n${parsed.errors.map((e) => `  ${formatResourceError(e)}`).join("\n")}`,
     };
-  const planned = planLocal(parsed.value.resources, process.cwd());
+  const planned = planLocal(parsed.value.resources, process.cwd(), parsed.value.others);
   if (!planned.ok)
     return { ok: false, error: `cannot be served:\n${planned.errors.map((e) => `  ${e}`).join("\n")}` };
   return { ok: true, plan: planned.plan };

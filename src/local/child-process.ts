@@ -17,7 +17,7 @@ import {
   type RestartPolicy,
 } from "./restart-backoff.js";
 
-const cliPath = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "embedops.mjs");
+export const cliPath = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "embedops.mjs");
 
 export interface ChildSpec {
   /** A name unique among the children, e.g. "docs-shard-0-r1". */

@@ -10,6 +10,7 @@ import type {
 } from "../api/v1alpha1/index.js";
 import { shardNames } from "../core/generation.js";
 import { encoderRuntimeArgs, encoderSpaceArgs, hnswArgs } from "../core/role-args.js";
+import { type GoldenQuery, parseGoldenSet } from "../generation/golden-set.js";
 import { encoderRevision, revisionInputOf } from "../rollout/revision.js";
 
 /**
@@ -46,6 +47,16 @@ export interface LocalIndex {
   timeoutMs: number;
   /** Shard flags besides --data-dir, --fingerprint and --shard-id. */
   shardArgs: string[];
+  /** How a model change moves the index to a new generation (backfill, canary, retainPrevious). */
+  rollout: VectorIndex["spec"]["rollout"];
+  /** spec.quality with its golden set read from a ConfigMap in the same file; undefined: probe texts. */
+  quality?: LocalQuality;
+}
+
+export interface LocalQuality {
+  golden: GoldenQuery[];
+  k: number;
+  minRecall: number;
 }
 
 export interface LocalPlan {
@@ -55,7 +66,12 @@ export interface LocalPlan {
 
 export type PlanResult = { ok: true; plan: LocalPlan } | { ok: false; errors: string[] };
 
-export function planLocal(resources: readonly EmbedopsResource[], cwd: string): PlanResult {
+export function planLocal(
+  resources: readonly EmbedopsResource[],
+  cwd: string,
+  /** The file's other documents: ConfigMaps holding golden sets. */
+  others: readonly Record<string, unknown>[] = [],
+): PlanResult {
   const errors: string[] = [];
   const models = resources.filter((r): r is EmbeddingModel => r.kind === "EmbeddingModel");
   const indexes = resources.filter((r): r is VectorIndex => r.kind === "VectorIndex");
@@ -101,6 +117,11 @@ export function planLocal(resources: readonly EmbedopsResource[], cwd: string): 
       continue;
     }
     const { hnsw } = vi.spec;
+    const quality = localQuality(vi, others);
+    if (typeof quality === "string") {
+      errors.push(`${who}: ${quality}`);
+      continue;
+    }
     localIndexes.push({
       name: vi.metadata.name,
       model: model.metadata.name,
@@ -111,6 +132,8 @@ export function planLocal(resources: readonly EmbedopsResource[], cwd: string): 
       writeQuorum: vi.spec.writeQuorum ?? "all",
       timeoutMs: vi.spec.router.timeoutMs,
       shardArgs: ["--dimension", String(model.spec.dimension), "--metric", vi.spec.metric, ...hnswArgs(hnsw)],
+      rollout: vi.spec.rollout,
+      ...(quality ? { quality } : {}),
     });
   }
   if (localModels.length === 0 && errors.length === 0)
@@ -118,6 +141,34 @@ export function planLocal(resources: readonly EmbedopsResource[], cwd: string): 
   return errors.length > 0
     ? { ok: false, errors }
     : { ok: true, plan: { models: localModels, indexes: localIndexes } };
+}
+
+/**
+ * spec.quality for serve: the golden set is the key of a ConfigMap in the same file, as `kubectl
+ * apply` of that file would create it. Returns the problem as text when it cannot be read.
+ */
+function localQuality(
+  vi: VectorIndex,
+  others: readonly Record<string, unknown>[],
+): LocalQuality | string | undefined {
+  const q = vi.spec.quality;
+  if (!q) return undefined;
+  const ref = q.goldenSet.configMapRef;
+  const cm = others.find((o) => {
+    const meta = o["metadata"] as { name?: unknown } | undefined;
+    return o["kind"] === "ConfigMap" && meta?.name === ref.name;
+  });
+  const data = (cm?.["data"] ?? {}) as Record<string, unknown>;
+  const text = data[ref.key];
+  if (cm === undefined)
+    return `spec.quality.goldenSet.configMapRef names ConfigMap "${ref.name}", which is not in the file; add it (kind: ConfigMap, data.${ref.key}: JSON Lines) or remove spec.quality`;
+  if (typeof text !== "string")
+    return `ConfigMap "${ref.name}" has no data key "${ref.key}" (spec.quality.goldenSet.configMapRef.key); add it as JSON Lines`;
+  try {
+    return { golden: parseGoldenSet(text), k: q.k, minRecall: q.minRecall };
+  } catch (err) {
+    return `ConfigMap "${ref.name}" key "${ref.key}": ${(err as Error).message}`;
+  }
 }
 
 /** Where one shard replica keeps its database and checkpoints. */

@@ -19,12 +19,14 @@ import {
   advanceRollout,
   analysisDue,
   type DesiredState,
+  type IndexHandOff,
   type RolloutEvent,
   type RolloutResult,
 } from "../rollout/state-machine.js";
 import type { Logger } from "../util/log.js";
 import { worthRestarting } from "./child-exit.js";
 import { ChildStartError } from "./child-process.js";
+import type { ModelView } from "./generation-routing.js";
 import type { EncoderRouting } from "./plan.js";
 
 /** How often the driver looks at the clock and the command file; checks run when they are due. */
@@ -116,6 +118,11 @@ export interface RolloutIo {
   say(line: string): void;
   /** A rollout ended (Succeeded or Failed, with the status' reason): serve counts it in its /metrics. */
   ended?(result: "Succeeded" | "Failed", reason: string): void;
+  /**
+   * While the candidate is held at NewGenerationRequired: how far the indexes built on the model are
+   * in their move to its fingerprint (the model promotes once all of them serve it).
+   */
+  indexes?(held: { fingerprint: string; startedAt: string }): IndexHandOff | undefined;
 }
 
 interface Spec {
@@ -139,6 +146,7 @@ export class RolloutDriver {
   private probeQueue: { handle: EncoderHandle; text: string }[] = [];
   private probing = false;
   private lastRouting = "";
+  private routing: EncoderRouting | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -165,6 +173,37 @@ export class RolloutDriver {
 
   get stable(): EncoderHandle | undefined {
     return this.encoders.get(this.file.stableRevision);
+  }
+
+  /** What runs now, for the indexes' generation drivers: the stable routing and a held candidate. */
+  view(): ModelView {
+    const c = this.file.canary;
+    const held =
+      c?.phase === "Paused" && c.reason === "NewGenerationRequired" && c.fingerprint !== undefined
+        ? c
+        : undefined;
+    const handle = held ? this.encoders.get(held.revision) : undefined;
+    const stable = this.stable;
+    return {
+      ...(stable
+        ? {
+            stable: {
+              fingerprint: this.file.stableFingerprint,
+              routing: this.routing ?? { url: stable.routedUrl, revision: stable.revision },
+            },
+          }
+        : {}),
+      ...(held?.fingerprint
+        ? {
+            held: {
+              fingerprint: held.fingerprint,
+              revision: held.revision,
+              startedAt: held.startedAt,
+              ...(handle ? { url: handle.url, routedUrl: handle.routedUrl } : {}),
+            },
+          }
+        : {}),
+    };
   }
 
   /** Starts the stable encoder (its persisted args) and returns it; call once before start(). */
@@ -236,6 +275,11 @@ export class RolloutDriver {
         ? this.startExits.get(spec.revision)?.fatal
         : undefined;
     const now = io.now();
+    const held =
+      status?.phase === "Paused" && status.reason === "NewGenerationRequired" && status.fingerprint
+        ? { fingerprint: status.fingerprint, startedAt: status.startedAt }
+        : undefined;
+    const indexes = held ? io.indexes?.(held) : undefined;
     let verdict: ReturnType<typeof analyze> | undefined;
     let scrape: Scrape | undefined;
     if (status?.phase === "Progressing" && analysisDue(status, now, intervalMs)) {
@@ -263,6 +307,7 @@ export class RolloutDriver {
       ...this.command(),
       replicas: spec.replicas,
       intervalMs,
+      ...(indexes ? { indexes } : {}),
     });
     if (candidateStartFailure !== undefined && result.status?.phase === "Failed") {
       // Consumed: a `retry` starts the encoder again at once.
@@ -447,6 +492,7 @@ export class RolloutDriver {
     };
     const text = JSON.stringify(routing);
     if (text === this.lastRouting) return;
+    this.routing = routing;
     await this.io.route(routing);
     this.lastRouting = text;
     this.log.info("rollout: router split", {
