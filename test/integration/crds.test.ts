@@ -151,6 +151,7 @@ describe("examples", () => {
       "GENERATION",
       "SHARDS",
       "VECTORS",
+      "BACKFILL",
       "AGE",
     ]);
     expect(vi).toMatch(/docs\s+minilm\s+2\s/);
