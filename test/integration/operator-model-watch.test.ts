@@ -64,7 +64,7 @@ describe("operator: an index follows its model's events", () => {
   // The same revision's pods now serve other weights (a source that changed behind the same spec):
   // the STABLE encoder reports the new fingerprint, so the index follows it. A spec change that
   // alters the fingerprint is a candidate instead, held before it serves (operator-rollout.test.ts).
-  it("when the stable encoder's fingerprint changes, then the index builds the new generation without a resync", async () => {
+  it("when the stable encoder's fingerprint changes, then the index starts moving to the new generation without a resync", async () => {
     weights = "v2";
     // Any event on the model makes its reconcile ask the encoder again; an annotation is the least.
     const r = await kubectl(cp, ["-n", NS, "annotate", "em", "minilm", "test/weights=v2"]);
@@ -77,11 +77,19 @@ describe("operator: an index follows its model's events", () => {
     await waitFor("StatefulSet of the new generation", () =>
       apps.readNamespacedStatefulSet({ name: `docs-${generation}-shard-0`, namespace: NS }),
     );
-    const cm = await waitFor("router config on the new generation", async () => {
-      const got = await core.readNamespacedConfigMap({ name: "docs-router", namespace: NS });
-      return JSON.parse(got.data?.["router.json"] ?? "{}").generation === generation ? got : undefined;
+    // A move, not a swap (operator-generation.test.ts): the routers keep the generation with the data
+    // until the new one is filled and promoted.
+    const vi = await waitFor("the move to the new generation", async () => {
+      const got = await getCustom(cp, NS, "vectorindexes", "docs");
+      const rollout = got?.status?.["rollout"] as { candidateGeneration?: string } | undefined;
+      return rollout?.candidateGeneration === generation ? got : undefined;
     });
-    expect(JSON.parse(cm.data?.["router.json"] ?? "{}").fingerprint).toBe(fingerprintOf("v2"));
+    expect(vi.status?.["rollout"]).toMatchObject({
+      phase: "Building",
+      fromGeneration: generationName(fingerprintOf("v1")),
+    });
+    const cm = await core.readNamespacedConfigMap({ name: "docs-router", namespace: NS });
+    expect(JSON.parse(cm.data?.["router.json"] ?? "{}").generation).toBe(generationName(fingerprintOf("v1")));
   });
 
   it("when the model is deleted, then the index reports ModelNotFound", async () => {
