@@ -376,7 +376,7 @@ describe("operator: an index moves to a new generation", () => {
         : undefined;
     });
     expect(em.status?.["canary"]).toMatchObject({ reason: "IndexGenerationFailed" });
-    expect(String((em.status?.["canary"] as { message?: string }).message)).toMatch(
+    expect(String((em.status?.["canary"] as { message?: string } | undefined)?.message)).toMatch(
       /index gate-docs did not move/,
     );
     expect(em.status?.["fingerprint"]).toBe(modelFingerprint("gate"));
