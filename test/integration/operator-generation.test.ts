@@ -385,4 +385,59 @@ describe("operator: an index moves to a new generation", () => {
     expect(settled?.status?.["activeGeneration"]).toBe(n);
     expect(rolloutOf(settled)?.phase).toBe("Failed");
   });
+
+  it("when the operator restarts mid-backfill, then the new one resumes the move from status and promotes", async () => {
+    const vi = "restart-docs";
+    const { n, n1 } = await startMove("restart");
+    await toBackfilling(vi, n1);
+    moves.setBackfill(NS, vi, backfillRecord(n, n1, 500, 1000, 100));
+    await waitFor("50% in status", async () =>
+      String((await index(vi))?.status?.["backfillProgress"] ?? "").startsWith("50% ETA") ? true : undefined,
+    );
+    await operator.stop();
+    const during = rolloutOf(await index(vi));
+    operator = await startOperator(cp, {
+      namespace: NS,
+      encoders,
+      generations: moves,
+      intervalSeconds: INTERVAL_S,
+    });
+    moves.setBackfill(NS, vi, backfillRecord(n, n1, 1000, 1000, 0, true));
+    moves.setGate(NS, vi, { pass: true, recall: 0.97, message: "recall@10 0.97 ≥ 0.90" });
+    const done = await waitFor(
+      "promoted by the new operator",
+      async () => {
+        const got = await index(vi);
+        return rolloutOf(got)?.phase === "Succeeded" ? got : undefined;
+      },
+      30_000,
+    );
+    expect(during).toMatchObject({ phase: "Backfilling", candidateGeneration: n1 });
+    expect(done.status?.["activeGeneration"]).toBe(n1);
+    // The same move, not a new one: it started before the restart.
+    expect((rolloutOf(done) as Rollout & { startedAt?: string }).startedAt).toBe(
+      (during as Rollout & { startedAt?: string }).startedAt,
+    );
+  });
+
+  it("when the abort annotation names N+1's fingerprint, then the move is rolled back at once", async () => {
+    const vi = "abort-docs";
+    const { n, n1 } = await startMove("abort");
+    await toBackfilling(vi, n1);
+    const fp12 = modelFingerprint("abort-new-weights").slice(0, 12);
+    const r = await kubectl(cp, [
+      ...["-n", NS, "annotate", "--overwrite", "vi", vi],
+      `embedops.dev/rollout-command=abort:${fp12}`,
+    ]);
+    expect(r.code).toBe(0);
+    const aborted = await waitFor("Aborted", async () => {
+      const got = await index(vi);
+      return rolloutOf(got)?.reason === "Aborted" ? got : undefined;
+    });
+    expect(rolloutOf(aborted)).toMatchObject({ phase: "Failed", candidateGeneration: n1 });
+    await waitFor("N+1's StatefulSets deleted", async () =>
+      (await setNames(vi)).every((s) => !s.includes(n1)) ? true : undefined,
+    );
+    expect(await setNames(vi)).toEqual([`${vi}-${n}-shard-0`, `${vi}-${n}-shard-1`]);
+  });
 });
