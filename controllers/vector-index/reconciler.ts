@@ -171,11 +171,11 @@ export class VectorIndexReconciler implements Controller {
       status: isMoving(status) ? status : undefined,
       candidate: candidateOf(status),
     });
-    const target_ = { namespace, index: vi.metadata.name, generation: status?.candidateGeneration ?? "" };
+    const moveTarget = { namespace, index: vi.metadata.name, generation: status?.candidateGeneration ?? "" };
     const verdict =
       status && generationCheckDue(status, nowMs, intervalMs)
         ? await this.probe.verdict({
-            ...target_,
+            ...moveTarget,
             routers: await routerUrls(deps, namespace, vi.metadata.name),
             activeFingerprint: active.fingerprint,
             candidateFingerprint: status.candidateFingerprint,
@@ -197,7 +197,7 @@ export class VectorIndexReconciler implements Controller {
     });
     const desired = result.desired;
     const next = result.status;
-    if (!isMoving(next) && status && isMoving(status)) this.probe.forget(target_);
+    if (!isMoving(next) && status && isMoving(status)) this.probe.forget(moveTarget);
 
     // What runs: the routers' active generation, N+1 while it moves, N while it is retained.
     const retained =
