@@ -188,24 +188,3 @@ export interface EncoderRouting {
   revision?: string;
   canary?: { url: string; revision: string; weight: number };
 }
-
-/** The router configuration for one index generation, once every URL is known. */
-export function routerConfig(
-  index: LocalIndex,
-  generation: string,
-  fingerprint: string,
-  encoder: EncoderRouting,
-  shardUrls: readonly (readonly string[])[],
-): Record<string, unknown> {
-  return {
-    index: index.name,
-    generation,
-    fingerprint,
-    dimension: index.dimension,
-    metric: index.metric,
-    encoder,
-    shards: index.shards.map((name, i) => ({ name, replicas: [...(shardUrls[i] ?? [])] })),
-    timeoutMs: index.timeoutMs,
-    writeQuorum: index.writeQuorum,
-  };
-}

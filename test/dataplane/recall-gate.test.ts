@@ -7,7 +7,7 @@
 // model; a third of the documents embedded from another document's text) keep a good graph yet
 // fail relevant recall against N. all-minilm-l6-v2-cls (the same weights as N, CLS pooling) is
 // measured too: on this golden set it is a worse model than N, and the gate says so.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ import { EncoderClient, withPrefix } from "../../src/router/encoder-client.js";
 import { HttpClient } from "../../src/router/http-client.js";
 import { encodePoints, FINGERPRINT_HEADER, POINTS_CONTENT_TYPE } from "../../src/router/shard-client.js";
 import { fnv1a32, shardForId } from "../../src/router/shard-hash.js";
-import { wordnetDir } from "../fixtures/corpus/wordnet.js";
+import { type Definition, nounDefinitions } from "../fixtures/corpus/noun-definitions.js";
 import {
   CLS_MODEL_DIR,
   haveClsModel,
@@ -35,46 +35,7 @@ const MIN_RECALL = 0.9;
 const DOCS = 2000;
 const QUERIES = 50;
 
-interface Definition {
-  id: string;
-  lemma: string;
-  text: string;
-}
-
-/**
- * Every 39th noun synset of WordNet: its first lemma and its definition (the gloss before the usage
- * examples). A lemma already taken is skipped, so each golden query has exactly one right answer.
- */
-function nounDefinitions(n: number): Definition[] {
-  const file = join(wordnetDir, "data.noun");
-  if (!existsSync(file))
-    throw new Error(
-      `WordNet data not found in ${wordnetDir}: apt-get install wordnet-base, or set EMBEDOPS_WORDNET_DIR`,
-    );
-  const out: Definition[] = [];
-  const lemmas = new Set<string>();
-  let synset = 0;
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (line === "" || line.startsWith("  ")) continue;
-    if (synset++ % 39 !== 0) continue;
-    const bar = line.indexOf("|");
-    const fields = line.slice(0, bar).split(" ");
-    const lemma = (fields[4] ?? "")
-      .replace(/_/g, " ")
-      .replace(/\(.*\)$/, "")
-      .toLowerCase();
-    const gloss = line.slice(bar + 1).trim();
-    const quote = gloss.indexOf('"');
-    const text = (quote < 0 ? gloss : gloss.slice(0, quote)).replace(/[;\s]+$/, "").trim();
-    if (lemma === "" || text.split(" ").length < 3 || lemmas.has(lemma)) continue;
-    lemmas.add(lemma);
-    out.push({ id: `def-${out.length}`, lemma, text });
-    if (out.length === n) break;
-  }
-  return out;
-}
-
-const defs = nounDefinitions(DOCS);
+const defs = nounDefinitions(DOCS, 39);
 /** 50 lemmas spread over the corpus, as the JSON Lines a user would put in the ConfigMap. */
 const goldenText = Array.from({ length: QUERIES }, (_, i) => defs[i * (DOCS / QUERIES)] as Definition)
   .map((d) => JSON.stringify({ query: d.lemma, relevant: [d.id] }))

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseResources } from "../../../src/api/v1alpha1/index.js";
 import { encoderDeployment } from "../../../src/builders/encoder-deployment.js";
 import { encoderRuntimeArgs, encoderSpaceArgs } from "../../../src/core/role-args.js";
-import { planLocal, routerConfig } from "../../../src/local/plan.js";
+import { planLocal } from "../../../src/local/plan.js";
 import { ctx } from "../builders/fixtures.js";
 
 const model = `
@@ -96,22 +96,57 @@ describe("planLocal", () => {
   });
 });
 
-describe("routerConfig", () => {
-  it("when URLs are known, then every shard lists its replicas in order", () => {
-    const result = plan(`${model}---${index()}`);
-    if (!result.ok) throw new Error("plan failed");
-    const cfg = routerConfig(result.plan.indexes[0]!, "g-abc", "ab".repeat(32), { url: "http://e" }, [
-      ["http://a0", "http://a1"],
-      ["http://b0", "http://b1"],
-    ]);
-    expect(cfg).toMatchObject({
-      index: "docs",
-      generation: "g-abc",
-      encoder: { url: "http://e" },
-      shards: [
-        { name: "shard-0", replicas: ["http://a0", "http://a1"] },
-        { name: "shard-1", replicas: ["http://b0", "http://b1"] },
+describe("spec.quality under serve", () => {
+  const quality = `  quality:
+    goldenSet: { configMapRef: { name: golden, key: q.jsonl } }
+    k: 5
+    minRecall: 0.8
+`;
+  const configMap = (data: string) => `
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: golden }
+data:
+${data}`;
+  const planWith = (yaml: string) => {
+    const parsed = parseResources(yaml, { allowOtherKinds: true });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    return planLocal(parsed.value.resources, "/work", parsed.value.others);
+  };
+
+  it("when the golden set's ConfigMap is in the file, then the index carries its queries, k and minRecall", () => {
+    const r = planWith(
+      `${model}---${index(quality)}---${configMap('  q.jsonl: |\n    {"query": "tree", "relevant": ["a"]}\n    {"query": "river"}')}`,
+    );
+    if (!r.ok) throw new Error(r.errors.join("; "));
+    expect(r.plan.indexes[0]?.quality).toEqual({
+      golden: [
+        { query: "tree", relevant: ["a"] },
+        { query: "river", relevant: [] },
       ],
+      k: 5,
+      minRecall: 0.8,
     });
+  });
+
+  it.each([
+    ["the ConfigMap is missing", "", /names ConfigMap "golden", which is not in the file/],
+    ["the key is missing", `---${configMap("  other: x")}`, /has no data key "q.jsonl"/],
+    [
+      "a line is not JSON",
+      `---${configMap("  q.jsonl: |\n    not json")}`,
+      /ConfigMap "golden" key "q.jsonl": /,
+    ],
+  ])("when %s, then the plan names the problem", (_why, extra, message) => {
+    const r = planWith(`${model}---${index(quality)}${extra}`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join("\n")).toMatch(message);
+  });
+
+  it("when there is no spec.quality, then the index has none (the gate uses the probe texts)", () => {
+    const r = planWith(`${model}---${index()}`);
+    if (!r.ok) throw new Error(r.errors.join("; "));
+    expect(r.plan.indexes[0]?.quality).toBeUndefined();
+    expect(r.plan.indexes[0]?.rollout.retainPrevious).toBe("1h");
   });
 });
