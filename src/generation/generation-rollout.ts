@@ -337,7 +337,7 @@ function backfilling(run: Run, input: GenerationRolloutInput): void {
   if (b.withoutText > 0) {
     const message =
       `${b.withoutText} document(s) of ${s.fromGeneration} were ingested as vectors without text and cannot be re-embedded by the new model; ` +
-      "re-ingest them with text or delete them, then run `embedops rollout retry` (the backfill resumes where it stopped)";
+      "re-ingest them with text or delete them, then `embedops rollout abort vi/NAME` and `embedops rollout retry em/NAME` (the move starts over with a fresh backfill)";
     run.set(
       { ...enter(s, input.now, "Paused", "DocumentsWithoutText", message), backfill: progress },
       { type: "Warning", reason: "DocumentsWithoutText", message },
