@@ -1,10 +1,18 @@
 // One shard of one index generation: the SQLite store is the truth, the HNSW graph follows it.
 // Writes commit to SQLite first (the acknowledgement point), then update the graph and the filter
 // index; checkpoints let a restart skip most of the graph rebuild; compaction drops tombstones.
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as yieldNow } from "node:timers/promises";
 import type { Logger } from "../util/log.js";
-import { commitCheckpoint, dirBytes, ensureDir, findCheckpoint, tempGraphPath } from "./checkpoint.js";
+import {
+  commitCheckpoint,
+  dirBytes,
+  ensureDir,
+  findCheckpoint,
+  sha256File,
+  tempGraphPath,
+} from "./checkpoint.js";
 import { type CompactionPolicy, defaultCompactionPolicy, shouldCompact } from "./compaction.js";
 import { HttpError } from "./errors.js";
 import { FilterIndex } from "./filter-index.js";
@@ -42,6 +50,22 @@ export const shardDefaults = {
   // over 10,000 candidates at 100k points: p50 31 ms; same contended 2-core machine).
   exactFilterMax: 256,
 };
+
+/** The database file in a shard's data dir and in a snapshot copy (checkpoints sit in checkpoints/ there). */
+export const snapshotDatabaseFile = "shard.db";
+
+/** What POST /v1/snapshot answers: the copy's files with size and sha256, and what they hold. */
+export interface ShardCopy {
+  shardId: string;
+  fingerprint: string;
+  metric: Metric;
+  dimension: number;
+  hnsw: { m: number; efConstruction: number };
+  vectorCount: number;
+  /** Every write with seq <= this is in the copy, none after it. */
+  seq: number;
+  files: { name: string; bytes: number; sha256: string }[];
+}
 
 export interface QueryResult {
   results: { id: string; score: number; metadata?: Record<string, unknown> | null; text?: string | null }[];
@@ -448,6 +472,68 @@ export class Shard {
       bytes: sidecar.bytes,
       ms: Math.round(seconds * 1000),
     });
+  }
+
+  /**
+   * A consistent copy of this shard in `dir` (absent or empty), taken while it serves: writers wait
+   * while SQLite's online backup copies the database and hnswlib dumps the graph, so both stop at the
+   * same seq (queries go on). The graph lands as a committed checkpoint at that seq, so a shard started
+   * on the copy loads it and replays nothing; were it unusable, the start rebuilds from the database,
+   * which alone is the truth. Only this process touches its data dir: the copy is written to `dir`.
+   */
+  async snapshotTo(dir: string): Promise<ShardCopy> {
+    this.assertWritable();
+    const existing = await readdir(dir).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [] as string[];
+      throw err;
+    });
+    if (existing.length > 0)
+      throw new HttpError(
+        409,
+        `snapshot staging dir ${dir} is not empty; pass a new or empty directory`,
+        "dir",
+      );
+    await ensureDir(dir);
+    const started = performance.now();
+    const copied = await this.writes.run(async () => {
+      this.assertWritable();
+      const seq = this.store.lastSeq;
+      await this.store.backupTo(join(dir, snapshotDatabaseFile));
+      const tmp = tempGraphPath(dir, seq);
+      await this.index.write(tmp);
+      return { seq, tmp, vectors: this.index.liveCount };
+    });
+    await commitCheckpoint(dir, copied.tmp, {
+      seq: copied.seq,
+      count: copied.vectors,
+      dimension: this.config.dimension,
+      metric: this.config.metric,
+      m: this.config.m,
+      efConstruction: this.config.efConstruction,
+    });
+    const files: ShardCopy["files"] = [];
+    for (const name of (await readdir(dir)).sort()) {
+      const digest = await sha256File(join(dir, name));
+      if (digest) files.push({ name, ...digest });
+    }
+    this.log.info("snapshot copy written", {
+      dir,
+      seq: copied.seq,
+      vectors: copied.vectors,
+      files: files.length,
+      bytes: files.reduce((n, f) => n + f.bytes, 0),
+      ms: Math.round(performance.now() - started),
+    });
+    return {
+      shardId: this.config.shardId,
+      fingerprint: this.config.fingerprint,
+      metric: this.config.metric,
+      dimension: this.config.dimension,
+      hnsw: { m: this.config.m, efConstruction: this.config.efConstruction },
+      vectorCount: copied.vectors,
+      seq: copied.seq,
+      files,
+    };
   }
 
   /** Rebuild the graph without deleted elements, while reads and writes continue on the old one. */
