@@ -341,17 +341,17 @@ export class GenerationDriver {
         this.file.retained = { ref: desired.retained.ref, deleteAfter: desired.retained.deleteAfter };
     }
     const cand = desired.candidate;
-    if (cand && !this.shards.has(cand.ref.generation)) {
-      this.log.info("generation: starting shards", {
-        index: this.index.name,
-        generation: cand.ref.generation,
-      });
+    // N+1 while it moves; and the routers' active generation, which after a restart during Promoting
+    // is N+1 before the file says so.
+    for (const ref of [desired.activeGeneration, cand?.ref]) {
+      if (!ref || this.shards.has(ref.generation)) continue;
+      this.log.info("generation: starting shards", { index: this.index.name, generation: ref.generation });
       try {
-        this.shards.set(cand.ref.generation, await this.io.startShards(cand.ref));
+        this.shards.set(ref.generation, await this.io.startShards(ref));
       } catch (err) {
         this.log.error("generation: shards did not start", {
           index: this.index.name,
-          generation: cand.ref.generation,
+          generation: ref.generation,
           err,
         });
       }
