@@ -23,6 +23,10 @@ const roles: Record<string, Role> = {
   },
   crds: { describe: "print the CustomResourceDefinitions as YAML", load: () => import("./crds.js") },
   bench: { describe: "run a benchmark (encoder | index)", load: () => import("./bench.js") },
+  snapshot: {
+    describe: "create, list, restore or delete an index's snapshots",
+    load: () => import("./snapshot.js"),
+  },
   backfill: {
     describe: "fill a new index generation from the old one's text",
     load: () => import("./backfill.js"),
