@@ -63,7 +63,8 @@ beforeAll(async () => {
   }
   const vectors = clustered(N, dim, 3);
   const per: { id: string; vector: number[]; text: string }[][] = [[], []];
-  vectors.forEach((v, i) => per[shardForId(`d-${i}`, 2)]?.push({ id: `d-${i}`, vector: v, text: `t${i}` }));
+  for (const [i, v] of vectors.entries())
+    per[shardForId(`d-${i}`, 2)]?.push({ id: `d-${i}`, vector: v, text: `t${i}` });
   for (let s = 0; s < 2; s++)
     expect((await call(shards[s]!.url, "POST", "/v1/points", { points: per[s] })).status).toBe(200);
   const state = {
