@@ -200,6 +200,19 @@ describe("snapshot create and restore with real shards", () => {
     expect(await readdir(join(work, "restore-other-model")).catch(() => [])).toEqual([]);
   });
 
+  it("when the copy is asked for a relative or non-empty directory, then the shard refuses naming the field", async () => {
+    const relative = await call((source[0] as ShardProcess).url, "POST", "/v1/snapshot", { dir: "stage" });
+    expect(relative.status).toBe(400);
+    expect(relative.body).toMatchObject({ field: "dir", error: expect.stringMatching(/absolute path/) });
+    await mkdir(join(work, "busy"));
+    writeFileSync(join(work, "busy", "x"), "x");
+    const busy = await call((source[0] as ShardProcess).url, "POST", "/v1/snapshot", {
+      dir: join(work, "busy"),
+    });
+    expect(busy.status).toBe(409);
+    expect(busy.body).toMatchObject({ field: "dir", error: expect.stringMatching(/is not empty/) });
+  });
+
   it("when a shard is snapshotted while writes and queries go on, then the copy holds exactly the rows up to its watermark and no query fails", async () => {
     const target = source[0] as ShardProcess;
     const extra = clustered(4000, dim, 5);

@@ -20,3 +20,12 @@ describe("parseStoreTarget", () => {
     expect(() => parseStoreTarget(value)).toThrow(message);
   });
 });
+
+describe("defaultSnapshotName", () => {
+  it("when no --name is given, then the name is s-YYYYMMDD-HHMMSS in UTC, a Kubernetes name", async () => {
+    const { defaultSnapshotName } = await import("../../../src/cli/snapshot.js");
+    const name = defaultSnapshotName(new Date("2026-12-02T07:08:09.123Z"));
+    expect(name).toBe("s-20261202-070809");
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+  });
+});
