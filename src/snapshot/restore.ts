@@ -11,13 +11,14 @@
 // row is written through the shard's own Store into the new shard's database, so schema and identity
 // are the shard's. No graph checkpoint is written there: a shard started on such a dir rebuilds its
 // graph from the database once (it logs "no usable checkpoint"), which is slower to start but exact.
-import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { shardForId } from "../router/shard-hash.js";
 import { Store, toFloat32 } from "../shard/store.js";
 import type { DecodedPoint } from "../shard/wire.js";
 import type { Logger } from "../util/log.js";
+import { syncDir } from "./atomic-file.js";
 import { fileDigest } from "./file-digest.js";
 import { shardManifestKey, shardPrefix, snapshotManifestKey } from "./layout.js";
 import {
@@ -186,7 +187,12 @@ async function layOut(input: RestoreInput, snap: ReadSnapshot): Promise<number[]
       const dir = input.targetDir(shard.shard, r);
       await mkdir(join(dir, "checkpoints"), { recursive: true });
       for (const f of shard.files)
-        await copyFile(join(input.stagingDir, `shard-${shard.shard}`, f.name), join(dir, placeFile(f.name)));
+        await copyDurably(
+          join(input.stagingDir, `shard-${shard.shard}`, f.name),
+          join(dir, placeFile(f.name)),
+        );
+      await syncDir(join(dir, "checkpoints"));
+      await syncDir(dir);
     }
   }
   return snap.shards.map((s) => s.vectorCount);
@@ -242,8 +248,20 @@ async function redistribute(input: RestoreInput, snap: ReadSnapshot): Promise<nu
     for (let r = 1; r < input.replicas; r++) {
       const dir = input.targetDir(s, r);
       await mkdir(dir, { recursive: true });
-      await copyFile(join(input.targetDir(s, 0), DATABASE_FILE), join(dir, DATABASE_FILE));
+      await copyDurably(join(input.targetDir(s, 0), DATABASE_FILE), join(dir, DATABASE_FILE));
+      await syncDir(dir);
     }
   }
   return counts;
+}
+
+/** A restored file is on disk before restore reports success: a crash afterwards must not lose it. */
+async function copyDurably(from: string, to: string): Promise<void> {
+  await copyFile(from, to);
+  const fh = await open(to, "r+");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
