@@ -1,5 +1,6 @@
 // `embedops snapshot create|list|restore|delete` against the running `embedops serve` (its serve.json
 // names each index's shard replicas) and a store: a directory or an S3-compatible bucket.
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { generationName } from "../core/generation.js";
@@ -64,6 +65,10 @@ function openStore(values: Values): { store: SnapshotStore; prefix: string } {
     throw new UsageError((err as Error).message);
   }
   if (target.kind === "path") {
+    if (!existsSync(target.dir))
+      throw new UsageError(
+        `--store ${raw}: directory ${resolve(target.dir)} does not exist; create it first`,
+      );
     const store = new PathStore(target.dir);
     return { store, prefix: "" };
   }
