@@ -23,10 +23,14 @@ const benches: Record<string, Bench> = {
     describe: "serve: a bad candidate's rollback time vs its bound; router p99 with a 10 % canary",
     module: "bench/rollout/main.ts",
   },
+  generation: {
+    describe: "backfill N -> N+1: docs/s vs the candidate encoder alone; the stable's p99 during it",
+    module: "bench/generation/main.ts",
+  },
 };
 
 function usage(): string {
-  const lines = Object.entries(benches).map(([n, b]) => `  ${n.padEnd(8)} ${b.describe}`);
+  const lines = Object.entries(benches).map(([n, b]) => `  ${n.padEnd(10)} ${b.describe}`);
   return `usage: embedops bench <name> [flags]\n\nbenchmarks:\n${lines.join("\n")}`;
 }
 
