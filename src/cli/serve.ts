@@ -42,6 +42,7 @@ import {
   serveStatePath,
   writeServeState,
 } from "../local/serve-state.js";
+import { SnapshotScheduler, serveSnapshotIo } from "../local/snapshot-scheduler.js";
 import { parsePrometheusText } from "../rollout/prometheus-text.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { pidAlive } from "../util/pid-alive.js";
@@ -316,11 +317,13 @@ export async function run(argv: string[]): Promise<void> {
   let stopping = false;
   let unwatch: (() => void) | undefined;
   let closeMetrics: (() => void) | undefined;
+  let snapshots: SnapshotScheduler | undefined;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     log.info("stopping");
     unwatch?.();
+    await snapshots?.stop(); // a running snapshot finishes while its shards still run
     // Drivers first: no rollout step may start or stop an encoder or a shard while the data plane goes down.
     await Promise.all([...generations.values()].map((g) => g.driver.stop()));
     await Promise.all([...drivers.values()].map((d) => d.stop()));
@@ -501,6 +504,11 @@ export async function run(argv: string[]): Promise<void> {
     function currentIndex(name: string): LocalIndex | undefined {
       return served.indexes.find((x) => x.name === name);
     }
+    snapshots = new SnapshotScheduler(
+      serveSnapshotIo(dataDir, () => served.indexes, human, metrics),
+      log,
+    );
+    snapshots.start();
     const reload = (why: string) => {
       if (stopping) return;
       const next = loadPlan(file);

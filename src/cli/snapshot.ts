@@ -35,8 +35,8 @@ restore checks every file's sha256 before use and refuses a snapshot of another 
 fingerprint is --fingerprint, else that of --model (a model of the running serve), else that of the
 source index's model in the running serve. A different --shards moves every document to the shard its
 id hashes to. Afterwards add a VectorIndex named NEW with the same model, shards and replicas to the
-file serve runs, and restart serve: it serves the restored data. The scheduled snapshots of
-spec.snapshot (serve and the operator) are not done yet.`;
+file serve runs, and restart serve: it serves the restored data. serve itself runs spec.snapshot's
+schedule and retention (see README "Snapshots and restore"); the operator does not yet.`;
 
 const options = {
   store: { type: "string" },

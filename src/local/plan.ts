@@ -51,6 +51,8 @@ export interface LocalIndex {
   rollout: VectorIndex["spec"]["rollout"];
   /** spec.quality with its golden set read from a ConfigMap in the same file; undefined: probe texts. */
   quality?: LocalQuality;
+  /** spec.snapshot: serve's snapshot scheduler runs its schedule and retention. */
+  snapshot?: VectorIndex["spec"]["snapshot"];
 }
 
 export interface LocalQuality {
@@ -134,6 +136,7 @@ export function planLocal(
       shardArgs: ["--dimension", String(model.spec.dimension), "--metric", vi.spec.metric, ...hnswArgs(hnsw)],
       rollout: vi.spec.rollout,
       ...(quality ? { quality } : {}),
+      ...(vi.spec.snapshot ? { snapshot: vi.spec.snapshot } : {}),
     });
   }
   if (localModels.length === 0 && errors.length === 0)

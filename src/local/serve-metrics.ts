@@ -8,6 +8,7 @@ import { Counter, Registry } from "prom-client";
 export interface ServeMetrics {
   readonly registry: Registry;
   readonly rolloutsTotal: Counter<"model" | "result" | "reason">;
+  readonly snapshotsTotal: Counter<"index" | "result">;
 }
 
 export function createServeMetrics(): ServeMetrics {
@@ -18,6 +19,12 @@ export function createServeMetrics(): ServeMetrics {
       name: "embedops_serve_rollouts_total",
       help: "Encoder rollouts under embedops serve that ended, by model, result (Succeeded, Failed) and reason.",
       labelNames: ["model", "result", "reason"] as const,
+      registers: [registry],
+    }),
+    snapshotsTotal: new Counter({
+      name: "embedops_serve_snapshots_total",
+      help: "Scheduled snapshots (spec.snapshot.schedule) under embedops serve, by index and result (Succeeded, Failed).",
+      labelNames: ["index", "result"] as const,
       registers: [registry],
     }),
   };
