@@ -27,6 +27,10 @@ const benches: Record<string, Bench> = {
     describe: "backfill N -> N+1: docs/s vs the candidate encoder alone; the stable's p99 during it",
     module: "bench/generation/main.ts",
   },
+  snapshot: {
+    describe: "snapshot and restore of 200k x 384 vectors, path store and S3, vs cp -r of the data dirs",
+    module: "bench/snapshot/main.ts",
+  },
 };
 
 function usage(): string {
