@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { LocalIndex } from "../../../src/local/plan.js";
 import {
   openServeStore,
   retentionCandidates,
@@ -106,5 +107,48 @@ describe("SnapshotScheduler.runOnce", () => {
     await expect(openServeStore("/nonexistent", "docs", policy.store, {})).rejects.toThrow(
       /set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in serve's environment/,
     );
+  });
+});
+
+describe("SnapshotScheduler.tick", () => {
+  it("when ticks come within one slot and then after the next, then an index with a schedule runs once per slot and one without runs never", async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), "embedops-scheduler-tick-"));
+    let now = new Date("2026-12-02T12:00:10Z");
+    const ran: SnapshotRun[] = [];
+    const policy = { schedule: "* * * * *", retain: 2, store: { pvc: { claimName: "snaps" } } };
+    const index = (name: string, snapshot?: typeof policy) =>
+      ({ name, ...(snapshot ? { snapshot } : {}) }) as unknown as LocalIndex; // only name and snapshot are read
+    const scheduler = new SnapshotScheduler(
+      {
+        now: () => now,
+        indexes: () => [index("docs", policy), index("other")],
+        active: async () => {
+          throw new Error("not served");
+        },
+        openStore: async () => ({ store: new PathStore(storeDir), prefix: "" }),
+        stagingDir: join(storeDir, "staging"),
+        say: () => {},
+        ran: (r) => ran.push(r),
+      },
+      createLogger({ test: "scheduler" }),
+      {},
+    );
+    try {
+      await scheduler.tick(); // started at 12:00:10: the 12:00 slot is before the start
+      now = new Date("2026-12-02T12:00:50Z");
+      await scheduler.tick();
+      expect(ran.length).toBe(0);
+      now = new Date("2026-12-02T12:01:00Z");
+      await scheduler.tick();
+      now = new Date("2026-12-02T12:01:30Z");
+      await scheduler.tick();
+      expect(ran.map((r) => r.index)).toEqual(["docs"]);
+      now = new Date("2026-12-02T12:05:20Z");
+      await scheduler.tick();
+      expect(ran.map((r) => r.snapshot)).toEqual(["docs-20261202-120100", "docs-20261202-120520"]);
+    } finally {
+      await scheduler.stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    }
   });
 });
