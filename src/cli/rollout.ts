@@ -7,8 +7,8 @@
 // Cluster (--kubeconfig, --context, or no running serve and $KUBECONFIG set): status.canary of the
 // EmbeddingModel; commands are a JSON merge patch of the embedops.dev/rollout-command annotation,
 // metadata only (the spec belongs to the user and their GitOps repository).
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type KubernetesObject, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import { API_VERSION, type CanaryStatus } from "../api/v1alpha1/index.js";
@@ -24,6 +24,7 @@ import {
   type RolloutAction,
 } from "../rollout/command.js";
 import { pidAlive } from "../util/pid-alive.js";
+import { replaceFile } from "../util/replace-file.js";
 import { UsageError } from "./options.js";
 import {
   commandRevisionOf,
@@ -150,10 +151,7 @@ async function sendCommand(f: Flags, model: string, action: RolloutAction, local
   if (!revision) throw new Error(`em/${model} has no rollout to ${action}`);
   const value = formatRolloutCommand(action, revision, new Date().toISOString().replace(/[:.]/g, ""));
   if (local) {
-    const path = rolloutCommandPath(f.dataDir, model);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(`${path}.tmp`, `${value}\n`);
-    renameSync(`${path}.tmp`, path);
+    replaceFile(rolloutCommandPath(f.dataDir, model), `${value}\n`);
     // serve acts on it at its next tick (half a second, longer while a tick starts an encoder or
     // scrapes a slow one): wait to show the outcome.
     const deadline = Date.now() + 30_000;
@@ -267,10 +265,7 @@ async function indexRollout(
     new Date().toISOString().replace(/[:.]/g, ""),
   );
   if (local) {
-    const path = generationCommandPath(f.dataDir, index);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(`${path}.tmp`, `${value}\n`);
-    renameSync(`${path}.tmp`, path);
+    replaceFile(generationCommandPath(f.dataDir, index), `${value}\n`);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const now = localIndexView(f.dataDir, index);

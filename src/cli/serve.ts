@@ -2,17 +2,7 @@
 // processes on 127.0.0.1 — encoder(s), shards (shards × replicas) and a router per index.
 
 import { createHash } from "node:crypto";
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  watch,
-  writeFileSync,
-} from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatResourceError, parseResources } from "../api/v1alpha1/index.js";
@@ -46,6 +36,7 @@ import { SnapshotScheduler, serveSnapshotIo } from "../local/snapshot-scheduler.
 import { parsePrometheusText } from "../rollout/prometheus-text.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { pidAlive } from "../util/pid-alive.js";
+import { replaceJsonFile } from "../util/replace-file.js";
 import { pickString, UsageError } from "./options.js";
 
 const help = `usage: embedops serve -f FILE.yaml [--data-dir ${defaultDataDir}]
@@ -268,8 +259,7 @@ const encoderChildName = (model: string, revision: string) => `encoder-${model}-
 
 /** Written whole and renamed, so the router's reload never reads half a file. */
 function writeRouterConfig(path: string, config: Record<string, unknown>): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  replaceJsonFile(path, config);
 }
 
 function readdirNames(dir: string): string[] {

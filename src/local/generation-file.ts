@@ -3,10 +3,11 @@
 // restarted serve resumes at the same phase) and a generation retained after a promotion. Written
 // whole and renamed, so a kill never leaves half a file. `embedops rollout status vi/NAME` reads it;
 // `embedops rollout promote|abort|retry vi/NAME` writes <index>.command beside it.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { z } from "zod";
 import type { GenerationRef, GenerationRolloutStatus } from "../generation/generation-rollout.js";
+import { replaceJsonFile } from "../util/replace-file.js";
 
 const ref = z.object({ generation: z.string().min(1), fingerprint: z.string().min(1) });
 
@@ -86,8 +87,5 @@ export function readGenerationFile(dataDir: string, index: string): GenerationFi
 }
 
 export function writeGenerationFile(dataDir: string, file: GenerationFile): void {
-  const path = generationFilePath(dataDir, file.index);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  replaceJsonFile(generationFilePath(dataDir, file.index), file);
 }

@@ -6,8 +6,8 @@
 // command file — calls advanceRollout, and applies `desired`: starts or stops encoder processes,
 // writes the router split, sends probes, persists everything to <data-dir>/rollouts/<model>.json so a
 // serve restart resumes at the same step. I/O goes through `RolloutIo`, so tests can drive it.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { z } from "zod";
 import { CanaryStatus, type ModelRolloutPolicy } from "../api/v1alpha1/index.js";
 import { analyze, type MetricWindow } from "../rollout/analysis.js";
@@ -24,6 +24,7 @@ import {
   type RolloutResult,
 } from "../rollout/state-machine.js";
 import type { Logger } from "../util/log.js";
+import { replaceJsonFile } from "../util/replace-file.js";
 import { worthRestarting } from "./child-exit.js";
 import { ChildStartError } from "./child-process.js";
 import type { ModelView } from "./generation-routing.js";
@@ -79,10 +80,7 @@ export function readRolloutFile(dataDir: string, model: string): RolloutFile | u
 }
 
 export function writeRolloutFile(dataDir: string, file: RolloutFile): void {
-  const path = rolloutFilePath(dataDir, file.model);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  replaceJsonFile(rolloutFilePath(dataDir, file.model), file);
 }
 
 // ---- I/O ---------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 // `embedops serve` records where its servers listen in <data-dir>/serve.json, so that
 // `embedops ingest` and `embedops query` find the router without flags.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { replaceJsonFile } from "../util/replace-file.js";
 
 export const defaultDataDir = ".embedops";
 
@@ -24,9 +25,7 @@ export function serveStatePath(dataDir: string): string {
 }
 
 export function writeServeState(dataDir: string, state: ServeState): void {
-  const path = serveStatePath(dataDir);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  replaceJsonFile(serveStatePath(dataDir), state);
 }
 
 export function readServeState(dataDir: string): ServeState | undefined {
