@@ -11,7 +11,12 @@ import type { GenerationRef } from "../generation/generation-rollout.js";
 import { startBackfillChild } from "../local/backfill-child.js";
 import { ChildStartError, SupervisedChild } from "../local/child-process.js";
 import { GenerationDriver, indexHandOff } from "../local/generation-driver.js";
-import { generationCommandPath, readGenerationFile, writeGenerationFile } from "../local/generation-file.js";
+import {
+  backfillPlanPath,
+  generationCommandPath,
+  readGenerationFile,
+  writeGenerationFile,
+} from "../local/generation-file.js";
 import { encoderFor, generationRouterConfig, type ModelView } from "../local/generation-routing.js";
 import { getJson, waitReady } from "../local/http-wait.js";
 import { runLocalGate } from "../local/local-gate.js";
@@ -33,7 +38,7 @@ import {
   writeServeState,
 } from "../local/serve-state.js";
 import { SnapshotScheduler, serveSnapshotIo } from "../local/snapshot-scheduler.js";
-import { parsePrometheusText } from "../rollout/prometheus-text.js";
+import { parsePrometheusText, type Sample } from "../rollout/prometheus-text.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { pidAlive } from "../util/pid-alive.js";
 import { replaceJsonFile } from "../util/replace-file.js";
@@ -255,6 +260,16 @@ async function warmUp(url: string): Promise<void> {
   }
 }
 
+/** Samples of GET url/metrics, or undefined when it cannot be read (what both drivers' checks read). */
+async function scrapeMetrics(url: string): Promise<Sample[] | undefined> {
+  try {
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    return res.ok ? parsePrometheusText(await res.text()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const encoderChildName = (model: string, revision: string) => `encoder-${model}-${revision}`;
 
 /** Written whole and renamed, so the router's reload never reads half a file. */
@@ -357,14 +372,7 @@ export async function run(argv: string[]): Promise<void> {
               return undefined;
             }
           },
-          scrape: async (url) => {
-            try {
-              const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-              return res.ok ? parsePrometheusText(await res.text()) : undefined;
-            } catch {
-              return undefined;
-            }
-          },
+          scrape: scrapeMetrics,
           routers: () =>
             Object.values(state.indexes)
               .filter((i) => i.model === m.name)
@@ -421,7 +429,10 @@ export async function run(argv: string[]): Promise<void> {
           model: () => driver.view(),
           startShards: (ref) => plane.startShards(currentIndex(i.name) ?? i, ref),
           stopShards: (generation) => plane.stopShards(i.name, generation),
-          removeData: (generation) => plane.removeGenerationData(i.name, generation),
+          removeData: (generation) => {
+            plane.removeGenerationData(i.name, generation);
+            rmSync(backfillPlanPath(dataDir, i.name, generation), { force: true });
+          },
           writeRouterConfig: (config) => writeRouterConfig(started.configPath, config),
           routerUrl: () => started.router,
           getJson: async (url) => {
@@ -432,16 +443,15 @@ export async function run(argv: string[]): Promise<void> {
               return undefined;
             }
           },
-          scrape: async (url) => {
-            try {
-              const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-              return res.ok ? parsePrometheusText(await res.text()) : undefined;
-            } catch {
-              return undefined;
-            }
+          scrape: scrapeMetrics,
+          startBackfill: (plan, generation) => {
+            const planFile = backfillPlanPath(dataDir, i.name, generation);
+            replaceJsonFile(planFile, plan);
+            return startBackfillChild(
+              planFile,
+              join(dataDir, "logs", `${i.name}-${generation}-backfill.log`),
+            );
           },
-          startBackfill: (planFile, generation) =>
-            startBackfillChild(planFile, join(dataDir, "logs", `${i.name}-${generation}-backfill.log`)),
           runGate: (candidate, current) => runLocalGate(currentIndex(i.name) ?? i, candidate, current),
           query: async (text) => {
             await fetch(`${started.router}/v1/query`, {
@@ -460,7 +470,6 @@ export async function run(argv: string[]): Promise<void> {
         },
         log.child({ index: i.name }),
       );
-      genDriver.planDir = dataDir;
       genDriver.adoptActive(started.shards);
       writeGenerationFile(dataDir, genDriver.state);
       generations.set(i.name, { model: i.model, driver: genDriver });

@@ -1,10 +1,3 @@
-// The local shell of one VectorIndex's generations: the same advanceGeneration as the operator,
-// applied to shard processes, the router's config, a backfill child process and an in-process recall
-// gate. Each tick (every TICK_MS; at once after a command) it observes the candidate generation (its
-// shards up? the router writing to it? the backfill's record in its first shard, the gate's result, a
-// query verdict when a check is due), calls the machine, and applies `desired`. Everything it must
-// remember lives in <data-dir>/generations/<index>.json, so a restarted serve resumes the move.
-import { rmSync, writeFileSync } from "node:fs";
 import { parseDurationMs } from "../api/v1alpha1/duration.js";
 import { generationName } from "../core/generation.js";
 import {
@@ -23,7 +16,8 @@ import { probeBatch, probeTexts } from "../rollout/probe-texts.js";
 import type { Sample } from "../rollout/prometheus-text.js";
 import type { IndexHandOff } from "../rollout/state-machine.js";
 import type { Logger } from "../util/log.js";
-import { backfillPlanPath, type GenerationFile } from "./generation-file.js";
+import { CheckBaseline } from "./check-baseline.js";
+import type { GenerationFile } from "./generation-file.js";
 import {
   encoderFor,
   type GenerationShards,
@@ -33,7 +27,7 @@ import {
   targetOf,
 } from "./generation-routing.js";
 import type { LocalIndex } from "./plan.js";
-import { TEST_INTERVAL_ENV } from "./rollout-driver.js";
+import { intervalMsOf } from "./rollout-driver.js";
 
 export const TICK_MS = 1000;
 /** A backfill child that failed is started again after this long; it resumes from its cursor. */
@@ -60,7 +54,7 @@ export interface GenerationIo {
   /** Starts one generation's shards (shards × replicas), each ready, and returns their URLs. */
   startShards(ref: GenerationRef): Promise<string[][]>;
   stopShards(generation: string): Promise<void>;
-  /** Deletes a generation's data directories (its shards are stopped). */
+  /** Deletes a generation's data directories (its shards are stopped) and its backfill plan. */
   removeData(generation: string): void;
   writeRouterConfig(config: Record<string, unknown>): void;
   /** The index's router URL, once it runs. */
@@ -68,8 +62,8 @@ export interface GenerationIo {
   /** GET url as JSON; undefined on any failure (not reachable, 404, not JSON). */
   getJson(url: string): Promise<unknown>;
   scrape(url: string): Promise<Sample[] | undefined>;
-  /** `embedops backfill --plan FILE` as a child process. */
-  startBackfill(planFile: string, generation: string): BackfillChild;
+  /** `embedops backfill` with this plan (plan.ts) as a child process. */
+  startBackfill(plan: Record<string, unknown>, generation: string): BackfillChild;
   /** The recall gate of N+1 (src/generation/recall-gate.ts), against N for relevant ids. */
   runGate(
     candidate: GenerationShards & { encoderUrl: string },
@@ -100,7 +94,7 @@ export class GenerationDriver {
   private readonly shards = new Map<string, string[][]>();
   private backfill: BackfillRun | undefined;
   private gate: GateRun | undefined;
-  private baseline: { at: string | undefined; samples: Sample[] } | undefined;
+  private readonly baseline = new CheckBaseline<Sample[]>();
   private lastConfig = "";
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -190,16 +184,6 @@ export class GenerationDriver {
 
   private lastDesired: GenerationRolloutResult["desired"] | undefined;
 
-  private intervalMs(): number {
-    const raw = Number(process.env[TEST_INTERVAL_ENV]);
-    const policy = this.index.rollout;
-    const seconds =
-      Number.isFinite(raw) && raw > 0
-        ? Math.min(policy.analysisIntervalSeconds, raw)
-        : policy.analysisIntervalSeconds;
-    return seconds * 1000;
-  }
-
   private async reconcile(): Promise<void> {
     const { io } = this;
     const view = io.model();
@@ -215,15 +199,14 @@ export class GenerationDriver {
     }
     const target = targetOf(view, generationName);
     const now = io.now();
-    const intervalMs = this.intervalMs();
+    const intervalMs = intervalMsOf(this.index.rollout);
     const observed = await this.observe(status, now);
     let verdict: { result: "Pass" | "Fail" | "Inconclusive"; message: string } | undefined;
     let samples: Sample[] | undefined;
     if (status && generationCheckDue(status, now, intervalMs)) {
       samples = await this.scrapeRouter();
-      if (samples && this.baseline && this.baseline.at === status.lastCheckTime) {
-        verdict = this.verdict(status, this.baseline.samples, samples);
-      }
+      const before = this.baseline.of(status.lastCheckTime);
+      if (samples && before) verdict = this.verdict(status, before, samples);
     }
     const result = advanceGeneration({
       policy: this.index.rollout,
@@ -428,15 +411,12 @@ export class GenerationDriver {
         ? { metricsUrl: `${router}/metrics`, ...(stableRevision ? { revision: stableRevision } : {}) }
         : undefined,
     );
-    const path = backfillPlanPath(this.dataDirOfPlan(), this.index.name, cand.ref.generation);
-    writeFileSync(path, `${JSON.stringify(plan, null, 2)}\n`);
-    const child = this.io.startBackfill(path, cand.ref.generation);
+    const child = this.io.startBackfill(plan, cand.ref.generation);
     const entry: BackfillRun = { generation: cand.ref.generation, child };
     this.backfill = entry;
     this.log.info("generation: backfill started", {
       index: this.index.name,
       generation: cand.ref.generation,
-      plan: path,
     });
     void child.exited.then((code) => {
       entry.code = code;
@@ -448,14 +428,6 @@ export class GenerationDriver {
       this.schedule(0);
     });
   }
-
-  /** The plan file lives in the data dir's generations/ folder (the io's save knows where). */
-  private dataDirOfPlan(): string {
-    return this.planDir;
-  }
-
-  /** Set by serve: the data dir. */
-  planDir = ".";
 
   private applyGate(cand: GenerationRolloutResult["desired"]["candidate"], view: ModelView): void {
     if (!cand?.gate) return;
@@ -495,20 +467,13 @@ export class GenerationDriver {
   }
 
   private window0(status: GenerationRolloutStatus | undefined, samples: Sample[] | undefined): void {
-    if (status?.phase !== "Progressing") {
-      this.baseline = undefined;
-      return;
-    }
-    if (this.baseline?.at === status.lastCheckTime) return;
-    const at = status.lastCheckTime;
-    if (samples) {
-      this.baseline = { at, samples };
-      return;
-    }
-    this.baseline = undefined;
-    void this.scrapeRouter().then((s) => {
-      if (s && this.file.status?.lastCheckTime === at) this.baseline = { at, samples: s };
-    });
+    this.baseline.roll(
+      status?.phase === "Progressing",
+      status?.lastCheckTime,
+      samples,
+      () => this.scrapeRouter(),
+      () => this.file.status?.lastCheckTime,
+    );
   }
 
   /** Stops and deletes what should no longer exist: a failed N+1, a retained N past its time. */
@@ -523,7 +488,6 @@ export class GenerationDriver {
       this.log.info("generation: stopping and deleting", { index: this.index.name, generation });
       await this.io.stopShards(generation);
       this.io.removeData(generation);
-      rmSync(backfillPlanPath(this.planDir, this.index.name, generation), { force: true });
       this.io.say(`vi/${this.index.name}  generation ${generation} stopped and its data deleted`);
     }
     if (retained && now >= retained.deleteAfter) {

@@ -25,6 +25,7 @@ import {
 } from "../rollout/state-machine.js";
 import type { Logger } from "../util/log.js";
 import { replaceJsonFile } from "../util/replace-file.js";
+import { CheckBaseline } from "./check-baseline.js";
 import { worthRestarting } from "./child-exit.js";
 import { ChildStartError } from "./child-process.js";
 import type { ModelView } from "./generation-routing.js";
@@ -39,7 +40,10 @@ export const START_RETRY_MS = 10_000;
 /** Test hook: shortens analysis intervals below the CRD's 10 s minimum (tests and demos only). */
 export const TEST_INTERVAL_ENV = "EMBEDOPS_TEST_MIN_INTERVAL_SECONDS";
 
-export function intervalMsOf(policy: ModelRolloutPolicy, env = process.env): number {
+export function intervalMsOf(
+  policy: Pick<ModelRolloutPolicy, "analysisIntervalSeconds">,
+  env = process.env,
+): number {
   const raw = Number(env[TEST_INTERVAL_ENV]);
   const seconds =
     Number.isFinite(raw) && raw > 0
@@ -137,7 +141,7 @@ interface Scrape {
 
 export class RolloutDriver {
   private readonly encoders = new Map<string, EncoderHandle>();
-  private baseline: { at: string | undefined; scrape: Scrape } | undefined;
+  private readonly baseline = new CheckBaseline<Scrape>();
   private probesSent = 0;
   private probeWindow: string | undefined;
   private probeRound = 0;
@@ -282,14 +286,9 @@ export class RolloutDriver {
     let scrape: Scrape | undefined;
     if (status?.phase === "Progressing" && analysisDue(status, now, intervalMs)) {
       scrape = await this.scrape();
-      if (scrape && this.baseline && this.baseline.at === status.lastCheckTime) {
-        verdict = this.verdict(
-          status.revision,
-          status.stableRevision,
-          status.weight,
-          this.baseline.scrape,
-          scrape,
-        );
+      const before = this.baseline.of(status.lastCheckTime);
+      if (scrape && before) {
+        verdict = this.verdict(status.revision, status.stableRevision, status.weight, before, scrape);
       }
     }
     const result = advanceRollout({
@@ -503,20 +502,13 @@ export class RolloutDriver {
 
   /** A new check window began (a step, a check, a resume): its baseline is a scrape taken now. */
   private window0(status: RolloutResult["status"], scrape: Scrape | undefined): void {
-    if (status?.phase !== "Progressing") {
-      this.baseline = undefined;
-      return;
-    }
-    if (this.baseline?.at === status.lastCheckTime) return;
-    const at = status.lastCheckTime;
-    if (scrape) {
-      this.baseline = { at, scrape };
-      return;
-    }
-    this.baseline = undefined;
-    void this.scrape().then((s) => {
-      if (s && this.file.canary?.lastCheckTime === at) this.baseline = { at, scrape: s };
-    });
+    this.baseline.roll(
+      status?.phase === "Progressing",
+      status?.lastCheckTime,
+      scrape,
+      () => this.scrape(),
+      () => this.file.canary?.lastCheckTime,
+    );
   }
 
   /** Spreads policy.probe.requests over each interval while the state machine asks for probes. */
