@@ -3,17 +3,17 @@
 // canary's verdict. Injectable like the EmbeddingModel's FingerprintProbe: the default speaks HTTP
 // to the pods; the integration tests (no pods run against a bare API server) pass a stand-in.
 
-import type { Slo } from "../../src/api/v1alpha1/index.js";
+import type { GateResult } from "../../src/generation/generation-rollout.js";
 import type { GoldenQuery } from "../../src/generation/golden-set.js";
 import {
   BACKFILL_META_KEY,
   type BackfillRecord,
   backfillRecordSchema,
 } from "../../src/generation/progress.js";
+import { type QueryCanary, queryVerdict } from "../../src/generation/query-verdict.js";
 import { type GateGeneration, runRecallGate } from "../../src/generation/recall-gate.js";
 import { describeError } from "../../src/kube/errors.js";
-import { analyze } from "../../src/rollout/analysis.js";
-import { requestWindow, routerQueries, withLabels } from "../../src/rollout/metrics-window.js";
+import { withLabels } from "../../src/rollout/metrics-window.js";
 import { parsePrometheusText, type Sample } from "../../src/rollout/prometheus-text.js";
 import { HttpClient } from "../../src/router/http-client.js";
 
@@ -35,20 +35,12 @@ export interface GateTarget extends MoveTarget {
   readonly candidate: GateGeneration;
 }
 
-export interface CanaryTarget extends MoveTarget {
+export interface CanaryTarget extends MoveTarget, QueryCanary {
   /** Router pods' base URLs (http://<pod IP>:8080). */
   readonly routers: readonly string[];
-  readonly activeFingerprint: string;
-  readonly candidateFingerprint: string;
-  readonly slo: Pick<Slo, "maxP99LatencyMs" | "maxErrorRate" | "minRequests" | "maxLatencyIncreasePercent">;
-  readonly weight: number;
 }
 
-export interface GateObservation {
-  readonly pass: boolean;
-  readonly recall?: number;
-  readonly message: string;
-}
+export type GateObservation = GateResult;
 
 export interface GenerationProbe {
   /** Every router pod (base URLs) reports `generation` as its candidate: it writes to both. None: false. */
@@ -156,13 +148,7 @@ export function httpGenerationProbe(http = new HttpClient()): GenerationProbe {
       const after = scrapes.flat();
       baselines.set(key, after);
       if (!before) return undefined;
-      const v = analyze({
-        slo: t.slo,
-        candidate: requestWindow(before, after, routerQueries(t.candidateFingerprint)),
-        stable: requestWindow(before, after, routerQueries(t.activeFingerprint)),
-        weight: t.weight,
-      });
-      return { result: v.result, message: v.message };
+      return queryVerdict(t, before, after);
     },
 
     forget(t) {

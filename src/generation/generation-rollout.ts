@@ -107,6 +107,13 @@ export interface GenerationRolloutInput {
   readonly retainPreviousMs?: number;
 }
 
+/** The recall gate's result as both shells report it. */
+export interface GateResult {
+  readonly pass: boolean;
+  readonly recall?: number;
+  readonly message: string;
+}
+
 export interface GenerationObservation {
   readonly generation: string;
   /** N+1's shards (every replica) are ready. Read while Building. */
@@ -116,7 +123,7 @@ export interface GenerationObservation {
   /** The backfill's record (N+1's `backfill` meta). Read while Backfilling. */
   readonly backfill?: BackfillProgress;
   /** The recall gate's result. Read while Gating. */
-  readonly gate?: { readonly pass: boolean; readonly recall?: number; readonly message: string };
+  readonly gate?: GateResult;
 }
 
 /** What should exist and how the routers should be configured. */

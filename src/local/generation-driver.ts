@@ -2,6 +2,7 @@ import { parseDurationMs } from "../api/v1alpha1/duration.js";
 import { generationName } from "../core/generation.js";
 import {
   advanceGeneration,
+  type GateResult,
   type GenerationObservation,
   type GenerationRef,
   type GenerationRolloutResult,
@@ -9,9 +10,8 @@ import {
   generationCheckDue,
 } from "../generation/generation-rollout.js";
 import { BACKFILL_META_KEY, backfillRecordSchema, progressOf } from "../generation/progress.js";
-import { analyze } from "../rollout/analysis.js";
+import { queryVerdict } from "../generation/query-verdict.js";
 import { parseRolloutCommand, type RolloutCommand } from "../rollout/command.js";
-import { requestWindow, routerQueries } from "../rollout/metrics-window.js";
 import { probeBatch, probeTexts } from "../rollout/probe-texts.js";
 import type { Sample } from "../rollout/prometheus-text.js";
 import type { IndexHandOff } from "../rollout/state-machine.js";
@@ -33,11 +33,7 @@ export const TICK_MS = 1000;
 /** A backfill child that failed is started again after this long; it resumes from its cursor. */
 export const BACKFILL_RESTART_MS = 3000;
 
-export interface GateOutcome {
-  readonly pass: boolean;
-  readonly recall?: number;
-  readonly message: string;
-}
+export type GateOutcome = GateResult;
 
 export interface BackfillChild {
   /** Resolves with the exit code (null: killed by a signal). */
@@ -269,14 +265,18 @@ export class GenerationDriver {
 
   /** The canary's check: queries answered by N+1 (candidate encoder) against those answered by N. */
   private verdict(s: GenerationRolloutStatus, before: Sample[], after: Sample[]) {
-    const v = analyze({
-      slo: this.index.rollout.slo,
-      candidate: requestWindow(before, after, routerQueries(s.candidateFingerprint)),
-      stable: requestWindow(before, after, routerQueries(s.fromFingerprint)),
-      weight: s.weight,
-    });
+    const v = queryVerdict(
+      {
+        slo: this.index.rollout.slo,
+        candidateFingerprint: s.candidateFingerprint,
+        activeFingerprint: s.fromFingerprint,
+        weight: s.weight,
+      },
+      before,
+      after,
+    );
     this.log.info("generation: check", { index: this.index.name, result: v.result, message: v.message });
-    return { result: v.result, message: v.message };
+    return v;
   }
 
   private command(status: GenerationRolloutStatus | undefined): { command?: RolloutCommand } {
