@@ -145,19 +145,31 @@ async function clusterView(f: Flags, model: string): Promise<RolloutView> {
   };
 }
 
-async function sendCommand(f: Flags, model: string, action: RolloutAction, local: boolean): Promise<string> {
-  const view = local ? localView(f, model) : await clusterView(f, model);
-  const revision = view.canary?.revision;
-  if (!revision) throw new Error(`em/${model} has no rollout to ${action}`);
-  const value = formatRolloutCommand(action, revision, new Date().toISOString().replace(/[:.]/g, ""));
+/** What a command is delivered to: the resource, and under serve the command file and its outcome. */
+interface CommandTarget {
+  readonly kind: "EmbeddingModel" | "VectorIndex";
+  readonly short: "em" | "vi";
+  readonly name: string;
+  readonly commandPath: string;
+  /** The status line once serve acted on `value`, else undefined. */
+  readonly actedOn: (value: string) => string | undefined;
+}
+
+/** A distinct value per invocation, so the same command can be given twice. */
+const nonce = () => new Date().toISOString().replace(/[:.]/g, "");
+
+/**
+ * Under serve: the command file, then a wait for serve to act (its next tick: half a second, longer
+ * while a tick starts an encoder or scrapes a slow one) to show the outcome. In a cluster: a merge
+ * patch of the annotation only.
+ */
+async function deliverCommand(f: Flags, local: boolean, t: CommandTarget, value: string): Promise<string> {
   if (local) {
-    replaceFile(rolloutCommandPath(f.dataDir, model), `${value}\n`);
-    // serve acts on it at its next tick (half a second, longer while a tick starts an encoder or
-    // scrapes a slow one): wait to show the outcome.
+    replaceFile(t.commandPath, `${value}\n`);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const now = readRolloutFile(f.dataDir, model);
-      if (now?.canary?.lastCommand === value) return formatRolloutView({ ...view, canary: now.canary });
+      const line = t.actedOn(value);
+      if (line !== undefined) return line;
       await new Promise((r) => setTimeout(r, 200));
     }
     return `${ROLLOUT_COMMAND_ANNOTATION}=${value} written; embedops serve has not acted on it yet (is it running?)`;
@@ -166,8 +178,8 @@ async function sendCommand(f: Flags, model: string, action: RolloutAction, local
   await api.patch(
     {
       apiVersion: API_VERSION,
-      kind: "EmbeddingModel",
-      metadata: { name: model, namespace, annotations: { [ROLLOUT_COMMAND_ANNOTATION]: value } },
+      kind: t.kind,
+      metadata: { name: t.name, namespace, annotations: { [ROLLOUT_COMMAND_ANNOTATION]: value } },
     },
     undefined,
     undefined,
@@ -175,7 +187,30 @@ async function sendCommand(f: Flags, model: string, action: RolloutAction, local
     undefined,
     PatchStrategy.MergePatch,
   );
-  return `em/${model}: annotated ${ROLLOUT_COMMAND_ANNOTATION}=${value}; the operator acts on it at its next reconcile`;
+  return `${t.short}/${t.name}: annotated ${ROLLOUT_COMMAND_ANNOTATION}=${value}; the operator acts on it at its next reconcile`;
+}
+
+async function sendCommand(f: Flags, model: string, action: RolloutAction, local: boolean): Promise<string> {
+  const view = local ? localView(f, model) : await clusterView(f, model);
+  const revision = view.canary?.revision;
+  if (!revision) throw new Error(`em/${model} has no rollout to ${action}`);
+  return deliverCommand(
+    f,
+    local,
+    {
+      kind: "EmbeddingModel",
+      short: "em",
+      name: model,
+      commandPath: rolloutCommandPath(f.dataDir, model),
+      actedOn: (value) => {
+        const now = readRolloutFile(f.dataDir, model);
+        return now?.canary?.lastCommand === value
+          ? formatRolloutView({ ...view, canary: now.canary })
+          : undefined;
+      },
+    },
+    formatRolloutCommand(action, revision, nonce()),
+  );
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -259,41 +294,20 @@ async function indexRollout(
   }
   const action = verb as RolloutAction;
   if (!view.rollout) throw new Error(`vi/${index} has no generation move to ${action}`);
-  const value = formatRolloutCommand(
-    action,
-    commandRevisionOf(view.rollout),
-    new Date().toISOString().replace(/[:.]/g, ""),
-  );
-  if (local) {
-    replaceFile(generationCommandPath(f.dataDir, index), `${value}\n`);
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const now = localIndexView(f.dataDir, index);
-      if (now.rollout?.lastCommand === value) {
-        process.stdout.write(`${formatIndexRolloutView(now)}\n`);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    process.stdout.write(
-      `${ROLLOUT_COMMAND_ANNOTATION}=${value} written; embedops serve has not acted on it yet (is it running?)\n`,
-    );
-    return;
-  }
-  const { api, namespace } = cluster(f);
-  await api.patch(
+  const line = await deliverCommand(
+    f,
+    local,
     {
-      apiVersion: API_VERSION,
       kind: "VectorIndex",
-      metadata: { name: index, namespace, annotations: { [ROLLOUT_COMMAND_ANNOTATION]: value } },
+      short: "vi",
+      name: index,
+      commandPath: generationCommandPath(f.dataDir, index),
+      actedOn: (value) => {
+        const now = localIndexView(f.dataDir, index);
+        return now.rollout?.lastCommand === value ? formatIndexRolloutView(now) : undefined;
+      },
     },
-    undefined,
-    undefined,
-    "embedops-cli",
-    undefined,
-    PatchStrategy.MergePatch,
+    formatRolloutCommand(action, commandRevisionOf(view.rollout), nonce()),
   );
-  process.stdout.write(
-    `vi/${index}: annotated ${ROLLOUT_COMMAND_ANNOTATION}=${value}; the operator acts on it at its next reconcile\n`,
-  );
+  process.stdout.write(`${line}\n`);
 }
