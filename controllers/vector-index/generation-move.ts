@@ -21,11 +21,15 @@ import type {
   GenerationObservation,
   GenerationRolloutStatus,
 } from "../../src/generation/generation-rollout.js";
-import { type GoldenQuery, parseGoldenSet } from "../../src/generation/golden-set.js";
+import {
+  GATE_DEFAULTS,
+  type GoldenQuery,
+  parseGoldenSet,
+  probeGoldenSet,
+} from "../../src/generation/golden-set.js";
 import type { BackfillRecord } from "../../src/generation/progress.js";
 import { describeError, isNotFound } from "../../src/kube/errors.js";
 import type { ReconcileContext } from "../../src/kube/operator-runtime.js";
-import { probeTexts } from "../../src/rollout/probe-texts.js";
 import { statefulSetState } from "../shared/conditions.js";
 import type { ReconcilerDeps } from "../shared/deps.js";
 import { JOB, STATEFUL_SET } from "../shared/resources.js";
@@ -91,10 +95,7 @@ async function goldenSet(
 ): Promise<{ golden: GoldenQuery[] } | { error: string }> {
   const ref = vi.spec.quality?.goldenSet.configMapRef;
   if (!ref) {
-    const texts = probeTexts({
-      ...(vi.spec.rollout.probe.texts ? { configured: vi.spec.rollout.probe.texts } : {}),
-    });
-    return { golden: texts.map((query) => ({ query, relevant: [] })) };
+    return { golden: probeGoldenSet(vi.spec.rollout.probe.texts) };
   }
   try {
     const cm = (await deps.objects.read({
@@ -183,8 +184,8 @@ async function runGate(
   return o.probe.gate({
     ...target,
     golden: golden.golden,
-    k: o.vi.spec.quality?.k ?? 10,
-    minRecall: o.vi.spec.quality?.minRecall ?? 0.9,
+    k: o.vi.spec.quality?.k ?? GATE_DEFAULTS.k,
+    minRecall: o.vi.spec.quality?.minRecall ?? GATE_DEFAULTS.minRecall,
     current: gen(o.active, o.status?.fromGeneration ?? ""),
     candidate: gen(n1, target.generation),
   });

@@ -2,6 +2,7 @@
 // {"query": "...", "relevant": ["id", ...]} per line. Pure: text in, queries or an error naming the
 // line and the field out, so a user who edits the ConfigMap is told exactly where it went wrong.
 import { z } from "zod";
+import { probeTexts } from "../rollout/probe-texts.js";
 
 /** A ConfigMap value is at most 1 MiB; lines bound the gate's work (each line is two or three searches). */
 export const maxGoldenLines = 10_000;
@@ -89,4 +90,15 @@ export function parseGoldenSet(text: string): GoldenQuery[] {
     out.push({ query: r.data.query, relevant: [...new Set(r.data.relevant ?? [])] });
   }
   return out;
+}
+
+/** The gate's k and minRecall when the index has no spec.quality (the CRD's defaults). */
+export const GATE_DEFAULTS = { k: 10, minRecall: 0.9 } as const;
+
+/**
+ * The gate's queries without spec.quality: the rollout's probe texts (or the built-in ones), with
+ * no relevant ids, so only N+1's ANN recall against its exact search is measured.
+ */
+export function probeGoldenSet(configured: readonly string[] | undefined): GoldenQuery[] {
+  return probeTexts(configured ? { configured } : {}).map((query) => ({ query, relevant: [] }));
 }

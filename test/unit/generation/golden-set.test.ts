@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { GoldenSetError, maxGoldenLines, parseGoldenSet } from "../../../src/generation/golden-set.js";
+import {
+  GoldenSetError,
+  maxGoldenLines,
+  parseGoldenSet,
+  probeGoldenSet,
+} from "../../../src/generation/golden-set.js";
+import { DEFAULT_PROBE_TEXTS } from "../../../src/rollout/probe-texts.js";
 
 function errorOf(text: string): GoldenSetError {
   try {
@@ -125,4 +131,19 @@ describe("parseGoldenSet: refused, naming the line and the field", () => {
       expect(e.message).toMatch(c.message);
     });
   }
+});
+
+describe("probeGoldenSet", () => {
+  it("when the rollout names probe texts, then they are the gate's queries, without relevant ids", () => {
+    expect(probeGoldenSet(["a tree", "a river"])).toEqual([
+      { query: "a tree", relevant: [] },
+      { query: "a river", relevant: [] },
+    ]);
+  });
+
+  it("when it names none, then the built-in probe texts are used", () => {
+    const golden = probeGoldenSet(undefined);
+    expect(golden.map((q) => q.query)).toEqual([...DEFAULT_PROBE_TEXTS]);
+    expect(golden.every((q) => q.relevant.length === 0)).toBe(true);
+  });
 });
