@@ -23,6 +23,7 @@ import {
   killServe,
   type ServeProcess,
   spawnServe,
+  until,
   waitServeReady,
 } from "./serve-process.js";
 
@@ -106,16 +107,6 @@ ${policy}
       maxDocumentsPerSecond: 10000
     retainPrevious: 5s
 `;
-}
-
-async function until<T>(what: string, timeoutMs: number, check: () => T | undefined | false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function post(url: string, body: unknown, timeoutMs = 30_000): Promise<Response> {
@@ -337,6 +328,11 @@ describe.skipIf(!haveModel() || !haveClsModel() || !haveBge())(
       await until("the backfill runs again", 60_000, () =>
         processes(serve).some((p) => / backfill --plan /.test(p.cmd) && p.pid !== backfill!.pid),
       );
+      // `embedops rollout promote vi/docs` reaches serve through its command file; with no query canary
+      // running yet serve records it and refuses it, and the CLI prints the status line.
+      const promote = cli(["rollout", "promote", "vi/docs", "--data-dir", dataDir]);
+      expect(promote.stdout, promote.stderr).toMatch(/^vi\/docs {2}generation g-\w{6}…\(0% of queries\) /);
+      expect(readGenerationFile(dataDir, "docs")?.status?.lastCommand).toMatch(/^promote:[0-9a-f]{12}:/);
       // kill -9 a shard of N+1 while every write goes to both: it restarts; no acknowledged write is lost.
       const shard = processes(serve).find((p) => p.cmd.includes(`--shard-id docs/${bge.generation}/shard-1`));
       expect(shard, "an N+1 shard process").toBeDefined();

@@ -105,3 +105,22 @@ export function commandLine(pid: number): string {
     return "";
   }
 }
+
+/**
+ * Resolves with `check()`'s first value that is neither undefined nor false, polling every
+ * `everyMs`; throws naming `what` after `timeoutMs`.
+ */
+export async function until<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => T | undefined | false,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

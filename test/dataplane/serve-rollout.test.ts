@@ -16,6 +16,7 @@ import {
   killServe,
   type ServeProcess,
   spawnServe,
+  until,
   waitServeReady,
 } from "./serve-process.js";
 import { startToxiproxy, type Toxiproxy } from "./toxiproxy.js";
@@ -71,16 +72,6 @@ spec:
   shards: 1
   replicas: 1
 `;
-}
-
-async function until<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** serve's JSON log lines with msg `msg`. */
