@@ -2,17 +2,42 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
-/** A port the kernel just handed out on 127.0.0.1; tiny race until the server binds it, accepted in tests. */
+/**
+ * A free port on 127.0.0.1 for a process the test starts later, perhaps minutes later and more than
+ * once (a candidate encoder behind Toxiproxy). Chosen below the kernel's ephemeral range
+ * (/proc/sys/net/ipv4/ip_local_port_range), where no `listen(0)` or outgoing connection of another
+ * test is handed it in the meantime: a port from listen(0) was, under load, and the candidate then
+ * failed with EADDRINUSE. Checked by binding it; another test choosing the same one is about a 1-in-20,000
+ * chance and a bind error here, not later.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const ephemeralLow = ephemeralRangeStart();
+  const low = 10_000;
+  const high = Math.max(low + 1_000, ephemeralLow) - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${low}-${high} after 50 tries; is something holding that range?`);
+}
+
+function ephemeralRangeStart(): number {
+  try {
+    const first = Number(
+      readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 11_000 ? first : 32_768;
+  } catch {
+    return 32_768; // not Linux: the IANA range starts at 49152, Linux's default at 32768
+  }
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error("could not get a free port"))));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
