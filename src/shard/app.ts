@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "../util/log.js";
 import { badRequest, describeError, HttpError } from "./errors.js";
 import type { Shard } from "./shard.js";
+import { mountSyncRoutes } from "./sync-routes.js";
 import {
   decodeBinaryPoints,
   decodeBinaryQuery,
@@ -135,6 +136,8 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
     await shard.putMeta(key, json);
     res.json({ key, value: JSON.parse(json) as unknown });
   });
+
+  mountSyncRoutes(app, shard, log);
 
   app.use((req, _res, next) => {
     next(new HttpError(404, `no route for ${req.method} ${req.path}`));

@@ -20,7 +20,14 @@ import { HnswIndex, type HnswParams } from "./hnsw-index.js";
 import { IdTable } from "./id-table.js";
 import { createShardMetrics, type ShardMetrics } from "./metrics.js";
 import { exactTopK, type Metric, type Neighbor, type ScoreKind, scoreKind, toScore } from "./score.js";
-import { parseMeta, Store, type SyncMode, toFloat32, type UpsertOptions } from "./store.js";
+import {
+  type DecodedPeerRow,
+  parseMeta,
+  Store,
+  type SyncMode,
+  toFloat32,
+  type UpsertOptions,
+} from "./store.js";
 import type { DecodedPoint, ParsedQuery } from "./wire.js";
 
 export interface ShardConfig {
@@ -386,6 +393,52 @@ export class Shard {
     return this.writes.run(() => {
       this.assertWritable();
       this.store.putUserMeta(key, json);
+    });
+  }
+
+  /** The newest seq this replica committed: a syncing replica's catch-up notes it when it begins. */
+  get lastSeq(): number {
+    return this.store.lastSeq;
+  }
+
+  /** A page of rows after `afterSeq` (tombstones included, vectors base64) for a syncing peer. */
+  peerRows(afterSeq: number, limit: number) {
+    if (this.state !== "ready") throw new HttpError(503, `shard is ${this.state}; retry shortly`);
+    const rows = this.store.peerRowsAfter(afterSeq, limit);
+    return {
+      rows: rows.map((r) => ({
+        id: r.id,
+        seq: r.seq,
+        deleted: r.deleted !== 0,
+        vector: r.deleted === 0 && r.vector ? r.vector.toString("base64") : null,
+        metadata: parseMeta(r.metadata),
+        text: r.text,
+      })),
+      lastSeq: this.store.lastSeq,
+    };
+  }
+
+  /** Applies a peer's page under the catch-up rule (store.ts applyPeerRow), graph and filters included. */
+  applyPeerRows(
+    rows: readonly DecodedPeerRow[],
+    joinedAtSeq: number,
+  ): Promise<{ upserted: number; deleted: number; skipped: number }> {
+    return this.writes.run(() => {
+      this.assertWritable();
+      const { upserts, deletes, skipped } = this.store.applyPeerRows(rows, joinedAtSeq);
+      this.index.reserve(this.index.totalCount + upserts.length);
+      for (const a of upserts) {
+        this.index.upsert(a.label, a.vector);
+        this.ids.set(a.label, a.id);
+        if (a.wasLive) this.filters.remove(a.label, a.previousMetadata);
+        this.filters.add(a.label, a.metadata);
+      }
+      for (const d of deletes) {
+        this.index.remove(d.label);
+        this.ids.delete(d.label);
+        this.filters.remove(d.label, d.previousMetadata);
+      }
+      return { upserted: upserts.length, deleted: deletes.length, skipped };
     });
   }
 

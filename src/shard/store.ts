@@ -328,6 +328,88 @@ export class Store {
     return this.stmts.scan.all(afterSeq, limit);
   }
 
+  private peerStmts:
+    | {
+        page: Database.Statement<[number, number], PeerRow>;
+        byId: Database.Statement<[string], Pick<StoredRow, "label" | "seq" | "deleted" | "metadata">>;
+      }
+    | undefined;
+
+  private peer() {
+    this.peerStmts ??= {
+      page: this.db.prepare<[number, number], PeerRow>(
+        "SELECT id, seq, deleted, vector, metadata, text FROM points WHERE seq > ? ORDER BY seq LIMIT ?",
+      ),
+      byId: this.db.prepare<[string], Pick<StoredRow, "label" | "seq" | "deleted" | "metadata">>(
+        "SELECT label, seq, deleted, metadata FROM points WHERE id = ?",
+      ),
+    };
+    return this.peerStmts;
+  }
+
+  /** Rows written after `seq` (tombstones included) with their payload, oldest first: what a syncing replica copies. */
+  peerRowsAfter(seq: number, limit: number): PeerRow[] {
+    return this.peer().page.all(seq, limit);
+  }
+
+  /**
+   * A syncing replica's catch-up: a page of a peer's rows in one transaction, each applied only where
+   * applyPeerRow says so (`joinedAtSeq`: this replica's lastSeq when the catch-up began, every row
+   * after it came from the router and is newer than the peer's copy). Tombstones delete.
+   */
+  applyPeerRows(
+    rows: readonly DecodedPeerRow[],
+    joinedAtSeq: number,
+  ): { upserts: AppliedUpsert[]; deletes: AppliedDelete[]; skipped: number } {
+    let seq = this.lastSeq;
+    let next = this.nextLabel;
+    let skipped = 0;
+    const stmts = this.peer();
+    const run = this.db.transaction((batch: readonly DecodedPeerRow[]) => {
+      const upserts: AppliedUpsert[] = [];
+      const deletes: AppliedDelete[] = [];
+      for (const row of batch) {
+        const existing = stmts.byId.get(row.id);
+        if (!applyPeerRow(existing?.seq, joinedAtSeq)) {
+          skipped++;
+          continue;
+        }
+        if (row.vector === null) {
+          if (!existing) this.stmts.insertTombstone.run(next++, row.id, ++seq);
+          else if (existing.deleted === 0) {
+            this.stmts.tombstone.run(++seq, existing.label);
+            deletes.push({ label: existing.label, previousMetadata: parseMeta(existing.metadata) });
+          }
+          continue;
+        }
+        const metadata = row.metadata === null ? null : JSON.stringify(row.metadata);
+        const blob = float32ToBytes(row.vector);
+        const wasLive = existing?.deleted === 0;
+        let label: number;
+        if (existing) {
+          label = existing.label;
+          this.stmts.update.run(++seq, blob, metadata, row.text, label);
+        } else {
+          label = next++;
+          this.stmts.insert.run(label, row.id, ++seq, blob, metadata, row.text);
+        }
+        upserts.push({
+          label,
+          id: row.id,
+          vector: row.vector,
+          metadata: row.metadata,
+          previousMetadata: wasLive ? parseMeta(existing.metadata) : null,
+          wasLive,
+        });
+      }
+      return { upserts, deletes };
+    });
+    const out = run(rows);
+    this.lastSeq = seq;
+    this.nextLabel = next;
+    return { ...out, skipped };
+  }
+
   counts(): { live: number; tombstones: number } {
     return this.stmts.counts.get() ?? { live: 0, tombstones: 0 };
   }
@@ -360,6 +442,27 @@ export class Store {
     removeOwner(this.dataDir, process.pid);
     this.db.close();
   }
+}
+
+/** A row as a peer sends it to a syncing replica: a tombstone has deleted=1 and no vector. */
+export type PeerRow = Pick<StoredRow, "id" | "seq" | "deleted" | "vector" | "metadata" | "text">;
+
+/** A peer row decoded: `vector` null means the id is deleted. */
+export interface DecodedPeerRow {
+  id: string;
+  vector: Float32Array | null;
+  metadata: Record<string, unknown> | null;
+  text: string | null;
+}
+
+/**
+ * The catch-up rule: a peer's row replaces ours only when we have no row for the id, or ours is no
+ * newer than `joinedAtSeq` (it came from the seed copy or an earlier catch-up). A row we wrote after
+ * that came from the router after this replica joined its write set: newer than anything the peer
+ * held before, so it is never overwritten.
+ */
+export function applyPeerRow(localSeq: number | undefined, joinedAtSeq: number): boolean {
+  return localSeq === undefined || localSeq <= joinedAtSeq;
 }
 
 export function toFloat32(blob: Buffer): Float32Array {
