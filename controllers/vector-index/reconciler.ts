@@ -23,7 +23,9 @@ import {
   type IndexProps,
   shardsOf,
 } from "../../src/builders/index-props.js";
+import { LABEL } from "../../src/builders/labels.js";
 import { backfillName, routerName, shardSetName } from "../../src/builders/names.js";
+import { withShardRestore } from "../../src/builders/shard-statefulset.js";
 import { generationName } from "../../src/core/generation.js";
 import {
   advanceGeneration,
@@ -46,16 +48,20 @@ import { childId, convergeChildren } from "../shared/children.js";
 import { statefulSetState } from "../shared/conditions.js";
 import { type ControllerOptions, depsFrom, type ReconcilerDeps, rfc3339 } from "../shared/deps.js";
 import { handleDeletion, readPrimary } from "../shared/primary.js";
-import { EMBEDDING_MODEL, INDEX_CHILDREN, VECTOR_INDEX } from "../shared/resources.js";
+import { EMBEDDING_MODEL, INDEX_CHILDREN, INDEX_SNAPSHOT, VECTOR_INDEX } from "../shared/resources.js";
 import { parseAs } from "../shared/spec-errors.js";
 import { writeStatus } from "../shared/write-status.js";
 import { ensureAuthSecret } from "./auth-secret.js";
 import { observeMove, pruneMoveChildren, routerUrls, staleMoveChildren } from "./generation-move.js";
 import { type GenerationProbe, httpGenerationProbe } from "./generation-probe.js";
+import { lastSnapshotOf } from "./last-snapshot.js";
+import { snapshotWatch } from "./last-snapshot-watch.js";
 import { modelWatch } from "./model-watch.js";
 import { backfillProgress, failedMove, generationEntries } from "./move-status.js";
 import { type ModelLookup, resolveModel } from "./resolve-model.js";
-import { indexStatus } from "./status.js";
+import { restorePlan } from "./restore-plan.js";
+import { readRestoreSource } from "./restore-source.js";
+import { indexStatus, type RestoredFrom, type RestoreObservation } from "./status.js";
 
 export interface VectorIndexOptions extends ControllerOptions {
   /** How a move's pods are read (routers, backfill record, gate, canary); default HTTP (generation-probe.ts). */
@@ -70,7 +76,8 @@ export class VectorIndexReconciler implements Controller {
   readonly owns = INDEX_CHILDREN;
   // A model appearing, changing or reporting its fingerprint reconciles the indexes naming it, so
   // an unresolved index needs no poll: it waits for that event (the resync stays the safety net).
-  readonly watches = [modelWatch];
+  // IndexSnapshots: an index's own (status.lastSnapshot) and the one its spec.restore waits for.
+  readonly watches = [modelWatch, snapshotWatch];
 
   private readonly probe: GenerationProbe;
   private readonly intervalCap: number | undefined;
@@ -92,7 +99,16 @@ export class VectorIndexReconciler implements Controller {
 
     const previous = (obj as { status?: VectorIndexStatus }).status;
     const nowMs = deps.clock.now();
-    const base = { generation: obj.metadata?.generation, previous, now: rfc3339(nowMs) };
+    const base = {
+      generation: obj.metadata?.generation,
+      previous,
+      now: rfc3339(nowMs),
+      lastSnapshot: lastSnapshotOf(
+        obj.metadata?.namespace ?? "",
+        obj.metadata?.name ?? "",
+        context.cache(INDEX_SNAPSHOT).list(obj.metadata?.namespace),
+      ),
+    };
     const parsed = parseAs<VectorIndex>(obj, "VectorIndex");
     if (!parsed.ok) {
       await writeStatus(deps, obj, indexStatus({ ...base, invalidSpec: parsed.message }), previous);
@@ -121,6 +137,21 @@ export class VectorIndexReconciler implements Controller {
       await writeStatus(deps, obj, indexStatus({ ...base, resolution }), previous);
       return {};
     }
+
+    // spec.restore: no shard is built before the snapshot can fill it (restore-plan.ts).
+    const plan = restorePlan({
+      namespace,
+      spec: vi.spec,
+      restoredFrom: previous?.restoredFrom,
+      fingerprint: resolution.fingerprint,
+      source: await readRestoreSource(deps, namespace, vi, previous?.restoredFrom),
+    });
+    if (plan.kind === "wait" || plan.kind === "refuse") {
+      const blocked = { reason: plan.reason, message: plan.message, refused: plan.kind === "refuse" };
+      await writeStatus(deps, obj, indexStatus({ ...base, resolution, restore: { blocked } }), previous);
+      return {};
+    }
+    const restoredGeneration = plan.kind === "restore" ? generationName(plan.restore.fingerprint) : undefined;
 
     // The generation that serves is the one in status (a model change does not move it by itself);
     // the first reconcile builds the model's.
@@ -220,12 +251,24 @@ export class VectorIndexReconciler implements Controller {
         : {}),
     };
     const routed = propsOf(desired.activeGeneration);
+    const children = indexChildren(ctx, routed, generations);
     const converged = await convergeChildren(
       deps.objects,
       deps.applier,
       namespace,
       uid,
-      indexChildren(ctx, routed, generations),
+      plan.kind === "restore"
+        ? {
+            ...children,
+            // The restored generation's shards only; a later generation is backfilled from it.
+            present: children.present.map((child) =>
+              child.kind === "StatefulSet" &&
+              child.metadata?.labels?.[LABEL.generation] === restoredGeneration
+                ? withShardRestore(child as V1StatefulSet, plan.restore, spec.shards)
+                : child,
+            ),
+          }
+        : children,
     );
     if (converged.created.length > 0) {
       await deps.events.normal(obj, "Created", `created ${converged.created.join(", ")}`);
@@ -282,12 +325,38 @@ export class VectorIndexReconciler implements Controller {
       now: nowMs,
       nowText: rfc3339(nowMs),
     };
+    // The restore is recorded once the restored generation's shards are all ready.
+    let restore: RestoreObservation | undefined;
+    if (plan.kind === "restore" && plan.pending) {
+      const ready = view.activeReady && recorded.generation === restoredGeneration;
+      const restoredFrom: RestoredFrom = {
+        snapshot: plan.restore.snapshot,
+        fromIndex: plan.restore.fromIndex,
+        fingerprint: plan.restore.fingerprint,
+        ...(plan.vectors !== undefined ? { vectors: plan.vectors } : {}),
+        restoredAt: rfc3339(nowMs),
+      };
+      restore = ready
+        ? { restoredFrom }
+        : {
+            restoring:
+              `shards of generation ${restoredGeneration} are filled from IndexSnapshot ` +
+              `"${plan.restore.snapshot}" of VectorIndex "${plan.restore.fromIndex}" (init container restore)`,
+          };
+      if (ready)
+        await deps.events.normal(
+          obj,
+          "Restored",
+          `generation ${restoredGeneration} filled from IndexSnapshot ${plan.restore.snapshot}`,
+        );
+    }
     const failed = failedMove(next, target);
     const applyError = converged.error ?? pruneError;
     const indexStatusNext = indexStatus({
       ...base,
       resolution,
       shards,
+      ...(restore ? { restore } : {}),
       ...(router ? { router } : {}),
       ...(applyError ? { applyError } : {}),
       move: {

@@ -12,7 +12,22 @@ import {
   phaseOf,
   statefulSetState,
 } from "../shared/conditions.js";
+import type { LastSnapshot } from "./last-snapshot.js";
 import type { ModelResolution } from "./resolve-model.js";
+
+export const RESTORED = "Restored";
+
+export type RestoredFrom = NonNullable<VectorIndexStatus["restoredFrom"]>;
+
+/** spec.restore as the reconcile found it (restore-plan.ts). */
+export interface RestoreObservation {
+  /** No shards are built: waiting for the snapshot or a store, or refused (another fingerprint). */
+  readonly blocked?: { readonly reason: string; readonly message: string; readonly refused: boolean };
+  /** The shards are being filled from this snapshot (not yet ready). */
+  readonly restoring?: string;
+  /** The restore is done (recorded now, or before). */
+  readonly restoredFrom?: RestoredFrom;
+}
 
 export interface IndexObservation {
   readonly generation: number | undefined;
@@ -34,6 +49,9 @@ export interface IndexObservation {
     /** A failed move the model still asks for: Degraded. */
     readonly failed?: { readonly reason: string; readonly message: string } | undefined;
   };
+  readonly restore?: RestoreObservation;
+  /** The newest Succeeded IndexSnapshot of the index (last-snapshot.ts); undefined: none. */
+  readonly lastSnapshot?: LastSnapshot | undefined;
   readonly previous: VectorIndexStatus | undefined;
   readonly now: string;
 }
@@ -69,6 +87,28 @@ export function indexStatus(o: IndexObservation): VectorIndexStatus {
     return finish(o, conditions, {
       ...keep,
       phase: phaseOf({ invalid: res.specError, degraded: false, ready: false, started: false }),
+    });
+  }
+
+  const blocked = o.restore?.blocked;
+  if (blocked) {
+    conditions.push(
+      c("Ready", "False", blocked.reason, blocked.message),
+      c("Progressing", blocked.refused ? "False" : "True", blocked.reason, blocked.message),
+      blocked.refused
+        ? c("Degraded", "True", blocked.reason, blocked.message)
+        : c("Degraded", "False", "AsExpected", "nothing is built until the restore can start"),
+      c(INVALID_SPEC, "False", "Valid", "the spec is valid"),
+      c(
+        MODEL_RESOLVED,
+        "True",
+        "ModelResolved",
+        `EmbeddingModel "${res.model}" fingerprint ${res.fingerprint.slice(0, 12)}`,
+      ),
+      c(RESTORED, "False", blocked.reason, blocked.message),
+    );
+    return finish(o, conditions, {
+      phase: phaseOf({ invalid: false, degraded: blocked.refused, ready: false, started: false }),
     });
   }
 
@@ -108,6 +148,18 @@ export function indexStatus(o: IndexObservation): VectorIndexStatus {
       `EmbeddingModel "${res.model}" fingerprint ${res.fingerprint.slice(0, 12)}`,
     ),
   );
+  const restoredFrom = o.restore?.restoredFrom ?? o.previous?.restoredFrom;
+  if (restoredFrom)
+    conditions.push(
+      c(
+        RESTORED,
+        "True",
+        "RestoreApplied",
+        `filled from IndexSnapshot "${restoredFrom.snapshot}" of VectorIndex "${restoredFrom.fromIndex}"` +
+          (restoredFrom.vectors !== undefined ? ` (${restoredFrom.vectors} vectors)` : ""),
+      ),
+    );
+  else if (o.restore?.restoring) conditions.push(c(RESTORED, "False", "Restoring", o.restore.restoring));
   const createdAt = o.previous?.generations?.find((g) => g.name === generation)?.createdAt ?? o.now;
   const rollout = move ? move.rollout : o.previous?.rollout;
   return finish(o, conditions, {
@@ -121,7 +173,6 @@ export function indexStatus(o: IndexObservation): VectorIndexStatus {
     ...(rollout ? { rollout } : {}),
     ...(move?.backfillProgress !== undefined ? { backfillProgress: move.backfillProgress } : {}),
     ...(o.previous?.vectors !== undefined ? { vectors: o.previous.vectors } : {}),
-    ...(o.previous?.lastSnapshot ? { lastSnapshot: o.previous.lastSnapshot } : {}),
   });
 }
 
@@ -147,9 +198,13 @@ function finish(
     desired,
     o.now,
   ) as VectorIndexStatus["conditions"];
+  // Kept on every path: the restore stays recorded while the model is unresolved or the spec invalid.
+  const restoredFrom = o.restore?.restoredFrom ?? o.previous?.restoredFrom;
   return {
     ...(o.generation !== undefined ? { observedGeneration: o.generation } : {}),
     conditions,
     ...fields,
+    ...(o.lastSnapshot ? { lastSnapshot: o.lastSnapshot } : {}),
+    ...(restoredFrom ? { restoredFrom } : {}),
   };
 }

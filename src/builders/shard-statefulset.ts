@@ -1,10 +1,13 @@
 // VectorIndex -> per shard of the generation, a StatefulSet: `replicas` copies, each with its own
-// PersistentVolumeClaim (the shard's SQLite database and HNSW checkpoints).
-import type { V1StatefulSet } from "@kubernetes/client-node";
+// PersistentVolumeClaim (the shard's SQLite database and HNSW checkpoints). A generation filled from
+// a snapshot (spec.restore) also gets an init container that lays the snapshot out in an empty data
+// dir (withShardRestore).
+import type { V1EnvVar, V1StatefulSet, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import type { SnapshotStore } from "../api/v1alpha1/index.js";
 import { hnswArgs } from "../core/role-args.js";
 import { childMeta, type OwnerContext } from "./context.js";
 import { generationOf, type IndexProps } from "./index-props.js";
-import { shardSelector, withCommon } from "./labels.js";
+import { LABEL, shardSelector, withCommon } from "./labels.js";
 import { shardSetName } from "./names.js";
 import {
   containerSecurityContext,
@@ -114,5 +117,106 @@ export function shardStatefulSet(ctx: OwnerContext, props: ShardStatefulSetProps
         },
       ],
     },
+  };
+}
+
+/** Where spec.snapshot.store.pvc is mounted (read-only) in a restoring shard pod. */
+export const RESTORE_STORE_MOUNT = "/snapshots";
+
+/** The snapshot a generation is filled from (controllers/vector-index/restore-plan.ts). */
+export interface ShardRestore {
+  /** IndexSnapshot name. */
+  readonly snapshot: string;
+  /** The index it copies: its files are under <prefix>/<fromIndex>/<snapshot>/ in the store. */
+  readonly fromIndex: string;
+  /** The generation's fingerprint; the restore refuses a snapshot of another. */
+  readonly fingerprint: string;
+  readonly store: SnapshotStore;
+}
+
+/**
+ * `set` with an init container running `embedops snapshot restore-shard` for its shard (the number in
+ * its embedops.dev/shard label) out of `shards`: it fills an empty data dir from the snapshot after
+ * checking every file's sha256, and leaves a data dir that holds data alone, so a restarted pod never
+ * restores over newer writes. S3 credentials come from the store's Secret through secretKeyRef; a
+ * PVC store is mounted read-only.
+ */
+export function withShardRestore(set: V1StatefulSet, restore: ShardRestore, shards: number): V1StatefulSet {
+  const pod = set.spec?.template.spec;
+  const main = pod?.containers[0];
+  const label = set.metadata?.labels?.[LABEL.shard] ?? "";
+  const shard = /^shard-(\d+)$/.exec(label)?.[1];
+  if (!set.spec || !pod || !main || shard === undefined)
+    throw new Error(`StatefulSet ${set.metadata?.name} is not a shard StatefulSet (shard label "${label}")`);
+  const store = storeFlags(restore.store);
+  return {
+    ...set,
+    spec: {
+      ...set.spec,
+      template: {
+        ...set.spec.template,
+        spec: {
+          ...pod,
+          initContainers: [
+            {
+              name: "restore",
+              image: main.image,
+              imagePullPolicy: main.imagePullPolicy,
+              args: [
+                ...["snapshot", "restore-shard", "--snapshot", restore.snapshot],
+                ...["--from-index", restore.fromIndex, "--shard", shard, "--shards", String(shards)],
+                ...["--fingerprint", restore.fingerprint, "--data-dir", DATA_MOUNT],
+                ...store.args,
+              ],
+              env: store.env,
+              securityContext: main.securityContext,
+              volumeMounts: [
+                { name: "data", mountPath: DATA_MOUNT },
+                { name: "tmp", mountPath: "/tmp" },
+                ...store.mounts,
+              ],
+            },
+          ],
+          volumes: [...(pod.volumes ?? []), ...store.volumes],
+        },
+      },
+    },
+  };
+}
+
+function storeFlags(store: SnapshotStore): {
+  args: string[];
+  env: V1EnvVar[];
+  volumes: V1Volume[];
+  mounts: V1VolumeMount[];
+} {
+  if (store.pvc)
+    return {
+      args: ["--store", `path:${RESTORE_STORE_MOUNT}`],
+      env: [],
+      volumes: [
+        {
+          name: "snapshot-store",
+          persistentVolumeClaim: { claimName: store.pvc.claimName, readOnly: true },
+        },
+      ],
+      mounts: [{ name: "snapshot-store", mountPath: RESTORE_STORE_MOUNT, readOnly: true }],
+    };
+  const s3 = store.s3;
+  if (!s3) throw new Error("snapshot store sets neither pvc nor s3; set exactly one");
+  const fromSecret = (key: string): V1EnvVar => ({
+    name: key,
+    valueFrom: { secretKeyRef: { name: s3.secretRef.name, key } },
+  });
+  const prefix = s3.prefix.replace(/^\/+|\/+$/g, "");
+  return {
+    args: ["--store", `s3://${s3.bucket}${prefix ? `/${prefix}` : ""}`, "--endpoint", s3.endpoint],
+    env: [
+      fromSecret("AWS_ACCESS_KEY_ID"),
+      fromSecret("AWS_SECRET_ACCESS_KEY"),
+      ...(s3.region ? [{ name: "AWS_REGION", value: s3.region }] : []),
+    ],
+    volumes: [],
+    mounts: [],
   };
 }

@@ -118,6 +118,12 @@ export const KINDS = [
         description: "Phase of the move to a new generation in progress, or of the last one.",
         priority: 1,
       },
+      {
+        name: "Last Snapshot",
+        type: "date",
+        jsonPath: ".status.lastSnapshot.completedAt",
+        description: "Age of the newest Succeeded IndexSnapshot.",
+      },
       age,
     ],
   },

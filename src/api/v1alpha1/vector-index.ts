@@ -323,10 +323,20 @@ export const VectorIndexStatus = z
     lastSnapshot: z
       .strictObject({
         name: z.string().max(253).describe("IndexSnapshot name."),
-        time: Timestamp.describe("When it completed."),
+        completedAt: Timestamp.describe("When it completed."),
       })
       .optional()
-      .describe("The last completed snapshot."),
+      .describe("The newest Succeeded IndexSnapshot of this index."),
+    restoredFrom: z
+      .strictObject({
+        snapshot: z.string().max(253).describe("IndexSnapshot name (spec.restore.snapshotName)."),
+        fromIndex: z.string().max(253).describe("The VectorIndex the snapshot was taken of."),
+        fingerprint: Fingerprint.describe("Model fingerprint of the snapshot and the restored generation."),
+        vectors: count("Vectors in the snapshot.").optional(),
+        restoredAt: Timestamp.describe("When the restored generation's shards were first ready."),
+      })
+      .optional()
+      .describe("The snapshot spec.restore filled the first generation from, once its shards were ready."),
   })
   .describe("Observed state, written by the operator.");
 

@@ -115,6 +115,7 @@ describe("generated CRDs", () => {
       "Shards",
       "Vectors",
       "Backfill",
+      "Last Snapshot",
       "Age",
     ]);
   });

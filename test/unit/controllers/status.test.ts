@@ -213,3 +213,58 @@ describe("transition events", () => {
     ]);
   });
 });
+
+describe("VectorIndex status with spec.restore", () => {
+  const resolution = { ok: true as const, model: "minilm", fingerprint: FINGERPRINT, dimension: 384 };
+
+  it("when the restore waits for its snapshot, then Ready and Restored are False with its reason and no generation is reported", () => {
+    const s = indexStatus({
+      generation: 1,
+      resolution,
+      restore: {
+        blocked: { reason: "RestoreSourceNotReady", message: "IndexSnapshot x is Running", refused: false },
+      },
+      previous: undefined,
+      now: T0,
+    });
+    expect(cond(s, "Ready")).toMatchObject({ status: "False", reason: "RestoreSourceNotReady" });
+    expect(cond(s, "Restored")).toMatchObject({ status: "False", reason: "RestoreSourceNotReady" });
+    expect(cond(s, "Degraded")).toMatchObject({ status: "False" });
+    expect(s.activeGeneration).toBeUndefined();
+    expect(s.phase).toBe("Pending");
+  });
+
+  it("when the restore is refused, then Degraded is True and the phase Degraded", () => {
+    const s = indexStatus({
+      generation: 1,
+      resolution,
+      restore: { blocked: { reason: "RestoreFingerprintMismatch", message: "a vs b", refused: true } },
+      previous: undefined,
+      now: T0,
+    });
+    expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "RestoreFingerprintMismatch" });
+    expect(s.phase).toBe("Degraded");
+  });
+
+  it("when the restore was recorded earlier, then restoredFrom and Restored=True stay", () => {
+    const restoredFrom = {
+      snapshot: "nightly",
+      fromIndex: "old",
+      fingerprint: FINGERPRINT,
+      vectors: 5,
+      restoredAt: T0,
+    };
+    const s = indexStatus({
+      generation: 1,
+      resolution,
+      shards: [sts(1)],
+      router: deployment(1),
+      lastSnapshot: { name: "s1", completedAt: T1 },
+      previous: { restoredFrom },
+      now: T1,
+    });
+    expect(s.restoredFrom).toEqual(restoredFrom);
+    expect(s.lastSnapshot).toEqual({ name: "s1", completedAt: T1 });
+    expect(cond(s, "Restored")).toMatchObject({ status: "True", reason: "RestoreApplied" });
+  });
+});
