@@ -16,20 +16,38 @@ import type { SnapshotStore } from "../snapshot/store.js";
 import { parseStoreTarget } from "../snapshot/store-target.js";
 import { createLogger } from "../util/log.js";
 import { pick, pickInt, pickString, UsageError } from "./options.js";
+import { clusterCreate, clusterRun } from "./snapshot-cluster.js";
 
 const help = `usage: embedops snapshot <command> --store STORE [flags]
 
 commands:
-  create  --index NAME [--name SNAPSHOT]   copy every shard of a served index (one replica each) to the store
+  create  --index NAME [--name SNAPSHOT] [--staging DIR|http]
+                                           copy every shard of a served index (one replica each) to the store
   list    [--index NAME]                   snapshots in the store: complete, or incomplete (interrupted)
   restore SNAPSHOT --index NEW --shards N [--from-index OLD] [--replicas 1]
                                            lay the snapshot out as NEW's shard data dirs under --data-dir
   delete  SNAPSHOT [--from-index OLD]      remove a snapshot's objects
 
+in a cluster (--kube --namespace NS [--kubeconfig FILE]; see README "Snapshots in a cluster"):
+  create --kube --index NAME               record the run as IndexSnapshot NAME-YYYYMMDD-HHMMSS, copy the
+                                           active generation, then spec.snapshot.retain (the CronJob's command)
+  run SNAPSHOT --kube                      drive an IndexSnapshot applied by hand (its Job's command)
+  --shard-url URL[,URL]                    once per shard: replica URLs instead of the shard Services'
+                                           in-cluster DNS names (outside a cluster, e.g. in tests)
+
 STORE is path:/a/directory (it must exist) or s3://bucket[/prefix] with --endpoint URL; S3 credentials
 come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_REGION optional), never from a flag.
 --data-dir (default ${defaultDataDir}) is the running "embedops serve"'s: create reads its serve.json,
 restore writes <data-dir>/indexes/NEW/<generation>/shard-<i>/replica-<r>.
+
+create --staging: where each shard writes its consistent copy before it goes to the store.
+  (default)  a path store's own <store>/.staging (same filesystem: files are renamed in, not copied);
+             for S3, <data-dir>/snapshot-staging. The shards run on this machine under serve.
+  DIR        a directory on the shards' host that this command reads too.
+  http       the shard keeps the copy under its own data dir and serves it over its HTTP API; each
+             file is streamed to the store and must match the size and sha256 the shard listed (what a
+             cluster does, where the shard is another pod). The copy is deleted afterwards; one left
+             by an interrupted snapshot is removed by the shard after an hour.
 
 restore checks every file's sha256 before use and refuses a snapshot of another model: the expected
 fingerprint is --fingerprint, else that of --model (a model of the running serve), else that of the
@@ -50,12 +68,16 @@ const options = {
   fingerprint: { type: "string" },
   "data-dir": { type: "string" },
   staging: { type: "string" },
+  kube: { type: "boolean" },
+  namespace: { type: "string" },
+  kubeconfig: { type: "string" },
+  "shard-url": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
 
 type Values = Record<string, unknown>;
 
-function openStore(values: Values): { store: SnapshotStore; prefix: string } {
+export function openStore(values: Values): { store: SnapshotStore; prefix: string } {
   const raw = pick(values, "store");
   if (raw === undefined) throw new UsageError(`--store is required\n\n${help}`);
   let target: ReturnType<typeof parseStoreTarget>;
@@ -130,7 +152,7 @@ async function create(values: Values, dataDir: string): Promise<void> {
     generation: generationName(model.fingerprint),
     fingerprint: model.fingerprint,
     shards: entry.shards,
-    stagingDir: resolve(pickString(values, "staging", resolve(dataDir, "snapshot-staging"))),
+    ...stagingOf(pick(values, "staging"), store, dataDir),
     log: createLogger({ role: "snapshot" }),
   });
   const vectors = made.manifest.shards.reduce((n, s) => n + s.vectors, 0);
@@ -138,6 +160,13 @@ async function create(values: Values, dataDir: string): Promise<void> {
     `snapshot ${snapshot} of ${index}: ${made.shards.length} shards, ${vectors} vectors, ${mb(made.bytes)} ` +
       `at ${store.location}${made.root} (complete)\n`,
   );
+}
+
+/** --staging: "http" for the shards' HTTP API, a directory, or the store's / serve's default. */
+function stagingOf(flag: string | undefined, store: SnapshotStore, dataDir: string): { stagingDir?: string } {
+  if (flag === "http") return {};
+  if (flag !== undefined) return { stagingDir: resolve(flag) };
+  return { stagingDir: store.stagingDir ?? resolve(dataDir, "snapshot-staging") };
 }
 
 function table(entries: readonly CatalogEntry[]): string {
@@ -236,6 +265,11 @@ export async function run(argv: string[]): Promise<void> {
   if (values.help || command === undefined) {
     process.stdout.write(`${help}\n`);
     return;
+  }
+  if (values.kube && command === "create") return clusterCreate(values, openStore);
+  if (command === "run") {
+    if (!values.kube || name === undefined) throw new UsageError("snapshot run needs SNAPSHOT and --kube");
+    return clusterRun(values, name, openStore);
   }
   const dataDir = resolve(pickString(values, "data-dir", defaultDataDir));
   switch (command) {

@@ -192,7 +192,8 @@ export class SnapshotScheduler {
           generation: active.generation,
           fingerprint: active.fingerprint,
           shards: active.shards,
-          stagingDir: this.io.stagingDir,
+          // A path store stages on its own filesystem, so the copy is renamed in rather than copied.
+          stagingDir: store.stagingDir ?? this.io.stagingDir,
           log: this.log,
           now: () => this.io.now(),
         });

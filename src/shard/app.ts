@@ -1,10 +1,10 @@
 // The shard's HTTP API (express 5). Handlers only decode, call the Shard and encode; every error goes
 // to one JSON error handler: 4xx naming the field for bad input, 5xx only for our own failures.
-import { isAbsolute } from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "../util/log.js";
 import { badRequest, describeError, HttpError } from "./errors.js";
 import type { Shard } from "./shard.js";
+import { mountSnapshotRoutes } from "./snapshot-routes.js";
 import { mountSyncRoutes } from "./sync-routes.js";
 import {
   decodeBinaryPoints,
@@ -113,14 +113,7 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
     res.json(shard.scan(afterSeq, limit));
   });
 
-  // Internal: a consistent copy of this shard into a directory on this host (embedops snapshot create).
-  app.post("/v1/snapshot", needReady, json, async (req, res) => {
-    const body = jsonBody(req) as { dir?: unknown } | null;
-    const dir = body?.dir;
-    if (typeof dir !== "string" || !isAbsolute(dir))
-      throw badRequest("dir", "must be an absolute path to a new or empty directory on the shard's host");
-    res.json(await shard.snapshotTo(dir));
-  });
+  mountSnapshotRoutes(app, shard, log);
 
   // Internal: a small durable value per key for whoever drives this generation (the backfill's cursor).
   app.get("/v1/meta/:key", needReady, (req, res) => {

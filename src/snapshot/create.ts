@@ -1,8 +1,12 @@
 // `embedops snapshot create`'s core: one consistent copy per shard, uploaded, then the manifests.
-// Each shard copies itself (POST /v1/snapshot) into a staging directory on its own host, so the shard
-// stays the only process that touches its data dir; this module then streams the staged files to the
-// store. That needs the staging directory to be visible to both, which holds for `embedops serve`
-// (one machine); in a cluster the copy would be taken in the shard's pod (not done yet).
+// Each shard copies itself (POST /v1/snapshot), so the shard stays the only process that touches its
+// data dir. Two ways to get the copy to the store:
+// - a staging dir both sides can read (`embedops serve`: one machine): the shard copies into it and
+//   the files are moved (a path store on the same filesystem: renamed) or uploaded from there;
+// - no staging dir (a cluster, where the shard is another pod): the shard keeps the copy under its own
+//   data dir and serves it over HTTP; each file is streamed into the store, hashed on the way, and
+//   must match the size and sha256 the shard listed; the copy is deleted on the shard afterwards.
+// Shards are copied in parallel (bounded): each is its own process, so their copies overlap.
 //
 // Order is the completeness rule: every file of a shard, then that shard's manifest, and the
 // top-level manifest last, once every shard's manifest is written. A snapshot interrupted anywhere
@@ -10,6 +14,8 @@
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { z } from "zod";
 import type { Logger } from "../util/log.js";
 import { shardManifestKey, shardPrefix, snapshotManifestKey, snapshotRoot } from "./layout.js";
@@ -32,6 +38,8 @@ export const ShardCopyResponse = z.object({
   vectorCount: z.number().int().min(0),
   seq: z.number().int().min(0),
   files: z.array(SnapshotFile).min(1),
+  /** Set when the copy stays on the shard (no dir asked for): fetch its files under this id. */
+  copy: z.string().optional(),
 });
 export type ShardCopyResponse = z.output<typeof ShardCopyResponse>;
 
@@ -47,8 +55,14 @@ export interface CreateSnapshotInput {
   readonly fingerprint: string;
   /** Replica URLs per shard, in shard order. */
   readonly shards: readonly (readonly string[])[];
-  /** A directory on the shards' host for the copies; each is removed once uploaded. */
-  readonly stagingDir: string;
+  /**
+   * A directory on the shards' host that this process reads too (embedops serve), for the copies;
+   * each is removed once stored. Absent: the copies are fetched over the shards' HTTP API (a cluster).
+   * A path store's own `stagingDir` makes the store a rename.
+   */
+  readonly stagingDir?: string;
+  /** Shards copied at once; default 2. */
+  readonly parallel?: number;
   readonly log: Logger;
   readonly now?: () => Date;
   readonly fetch?: typeof fetch;
@@ -91,8 +105,7 @@ export function shardManifestFromCopy(
 
 /** Takes, uploads and records a snapshot of every shard; the top manifest is written last. */
 export async function createSnapshot(input: CreateSnapshotInput): Promise<CreatedSnapshot> {
-  const { store, log } = input;
-  const doFetch = input.fetch ?? fetch;
+  const { store } = input;
   const now = input.now ?? (() => new Date());
   const root = snapshotRoot(input.prefix, input.index, input.snapshot);
   const manifestKey = snapshotManifestKey(root);
@@ -103,43 +116,13 @@ export async function createSnapshot(input: CreateSnapshotInput): Promise<Create
     );
   if (input.shards.length === 0) throw new Error(`index ${input.index} lists no shards to snapshot`);
   const createdAt = now().toISOString();
-  const written: { manifestKey: string; manifest: ShardManifest }[] = [];
-  let bytes = 0;
-  for (const [shard, replicas] of input.shards.entries()) {
-    const staging = join(
-      input.stagingDir,
-      `${input.snapshot}-shard-${shard}-${randomBytes(4).toString("hex")}`,
-    );
-    try {
-      const { copy, url } = await copyFromOneReplica(doFetch, replicas, staging, shard, input.copyTimeoutMs);
-      const manifest = shardManifestFromCopy(copy, {
-        index: input.index,
-        generation: input.generation,
-        shard,
-        fingerprint: input.fingerprint,
-        createdAt,
-      });
-      for (const f of manifest.files) {
-        await store.putFile(`${shardPrefix(root, shard)}${f.name}`, join(staging, f.name));
-        bytes += f.bytes;
-      }
-      const key = shardManifestKey(root, shard);
-      await store.putJson(key, manifest);
-      written.push({ manifestKey: key, manifest });
-      log.info("snapshot shard uploaded", {
-        index: input.index,
-        snapshot: input.snapshot,
-        shard,
-        replica: url,
-        vectors: manifest.vectorCount,
-        seq: manifest.seq,
-        files: manifest.files.length,
-        bytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
-      });
-    } finally {
-      await rm(staging, { recursive: true, force: true });
-    }
-  }
+  const outcomes = await settleBounded(input.shards, input.parallel ?? 2, (replicas, shard) =>
+    snapshotShard(input, root, createdAt, shard, replicas),
+  );
+  // Every shard has finished (or failed) before this returns: no copy is left half-fetched.
+  const failed = outcomes.find((o) => o.status === "rejected");
+  if (failed) throw failed.reason;
+  const written = outcomes.map((o) => (o as PromiseFulfilledResult<WrittenShard>).value);
   const manifest = buildSnapshotManifest({
     index: input.index,
     generation: input.generation,
@@ -148,14 +131,158 @@ export async function createSnapshot(input: CreateSnapshotInput): Promise<Create
     createdAt,
   });
   await store.putJson(manifestKey, manifest);
+  const bytes = written.reduce((n, w) => n + w.manifest.files.reduce((m, f) => m + f.bytes, 0), 0);
   return { root, manifestKey, manifest, shards: written.map((w) => w.manifest), bytes };
+}
+
+interface WrittenShard {
+  readonly manifestKey: string;
+  readonly manifest: ShardManifest;
+}
+
+/** One shard: a copy from one replica, its files into the store, then its manifest. */
+async function snapshotShard(
+  input: CreateSnapshotInput,
+  root: string,
+  createdAt: string,
+  shard: number,
+  replicas: readonly string[],
+): Promise<WrittenShard> {
+  const { store } = input;
+  const doFetch = input.fetch ?? fetch;
+  const staging =
+    input.stagingDir === undefined
+      ? undefined
+      : join(input.stagingDir, `${input.snapshot}-shard-${shard}-${randomBytes(4).toString("hex")}`);
+  let remote: { url: string; copy: string } | undefined;
+  try {
+    const { copy, url } = await copyFromOneReplica(doFetch, replicas, staging, shard, input.copyTimeoutMs);
+    if (staging === undefined) {
+      if (copy.copy === undefined)
+        throw new Error(
+          `shard ${shard} replica ${url} answered a copy without a copy id: it predates the HTTP snapshot ` +
+            `transport; upgrade the shard image, or snapshot with a staging dir on the shard's host`,
+        );
+      remote = { url, copy: copy.copy };
+    }
+    const manifest = shardManifestFromCopy(copy, {
+      index: input.index,
+      generation: input.generation,
+      shard,
+      fingerprint: input.fingerprint,
+      createdAt,
+    });
+    for (const f of manifest.files) {
+      const key = `${shardPrefix(root, shard)}${f.name}`;
+      if (remote) {
+        await fetchIntoStore(doFetch, store, key, f, { shard, ...remote }, input.copyTimeoutMs);
+        continue;
+      }
+      const local = join(staging as string, f.name);
+      const put = store.moveFile ? await store.moveFile(key, local) : await store.putFile(key, local);
+      if (put.bytes !== f.bytes)
+        throw new Error(
+          `snapshot file ${f.name} of shard ${shard} has ${put.bytes} bytes in ${staging}, the shard listed ` +
+            `${f.bytes}: something else wrote to the staging dir; use a staging dir of its own and snapshot again`,
+        );
+    }
+    const key = shardManifestKey(root, shard);
+    await store.putJson(key, manifest);
+    input.log.info("snapshot shard uploaded", {
+      index: input.index,
+      snapshot: input.snapshot,
+      shard,
+      replica: url,
+      transport: remote ? "http" : "staging",
+      vectors: manifest.vectorCount,
+      seq: manifest.seq,
+      files: manifest.files.length,
+      bytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
+    });
+    return { manifestKey: key, manifest };
+  } finally {
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+    if (remote) await deleteRemoteCopy(doFetch, remote, input.log);
+  }
+}
+
+/** Streams one file of a shard's copy into the store; refuses it unless size and sha256 match the listing. */
+async function fetchIntoStore(
+  doFetch: typeof fetch,
+  store: SnapshotStore,
+  key: string,
+  f: SnapshotFile,
+  from: { shard: number; url: string; copy: string },
+  timeoutMs = 30 * 60_000,
+): Promise<void> {
+  const where = `shard ${from.shard}'s copy ${from.copy} at ${from.url}`;
+  const res = await doFetch(`${from.url}/v1/snapshot/${from.copy}/files/${encodeURIComponent(f.name)}`, {
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!res.ok || res.body === null) {
+    const text = await res.text().catch(() => "");
+    throw new Error(
+      `cannot fetch snapshot file ${f.name} from ${where}: ${res.status} ${text.slice(0, 300)}`,
+    );
+  }
+  const put = await store.putStream(key, Readable.fromWeb(res.body as WebReadableStream<Uint8Array>));
+  if (put.bytes !== f.bytes || put.sha256 !== f.sha256)
+    throw new Error(
+      `snapshot file ${f.name} from ${where} arrived with ${put.bytes} bytes and sha256 ${put.sha256}, the ` +
+        `shard listed ${f.bytes} bytes and sha256 ${f.sha256}: it changed on the shard's disk or in transit; ` +
+        `the snapshot is incomplete (no top manifest), snapshot again`,
+    );
+}
+
+/** Best effort: a copy left behind is removed by the shard itself after an hour. */
+async function deleteRemoteCopy(
+  doFetch: typeof fetch,
+  remote: { url: string; copy: string },
+  log: Logger,
+): Promise<void> {
+  try {
+    const res = await doFetch(`${remote.url}/v1/snapshot/${remote.copy}`, {
+      method: "DELETE",
+      signal: AbortSignal.timeout(30_000),
+    });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`answered ${res.status}`);
+  } catch (err) {
+    log.warn("snapshot copy left on the shard", {
+      replica: remote.url,
+      copy: remote.copy,
+      reason: `${(err as Error).message}${causeOf(err)}`,
+      next: "the shard removes it after an hour",
+    });
+  }
+}
+
+/** fn over every item, at most `limit` at once; every outcome, in item order. */
+async function settleBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) {
+      try {
+        out[i] = { status: "fulfilled", value: await fn(items[i] as T, i) };
+      } catch (reason) {
+        out[i] = { status: "rejected", reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
 }
 
 /** The first ready replica that completes a copy; the error names every replica's reason. */
 async function copyFromOneReplica(
   doFetch: typeof fetch,
   replicas: readonly string[],
-  staging: string,
+  staging: string | undefined,
   shard: number,
   timeoutMs = 30 * 60_000,
 ): Promise<{ copy: ShardCopyResponse; url: string }> {
@@ -170,13 +297,13 @@ async function copyFromOneReplica(
       const res = await doFetch(`${url}/v1/snapshot`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ dir: staging }),
+        body: JSON.stringify(staging === undefined ? {} : { dir: staging }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await res.text();
       if (!res.ok) {
         reasons.push(`${url} answered ${res.status}: ${text.slice(0, 300)}`);
-        await rm(staging, { recursive: true, force: true });
+        if (staging !== undefined) await rm(staging, { recursive: true, force: true });
         continue;
       }
       const parsed = ShardCopyResponse.safeParse(JSON.parse(text));
@@ -187,7 +314,7 @@ async function copyFromOneReplica(
       return { copy: parsed.data, url };
     } catch (err) {
       reasons.push(`${url}: ${(err as Error).message}${causeOf(err)}`);
-      await rm(staging, { recursive: true, force: true });
+      if (staging !== undefined) await rm(staging, { recursive: true, force: true });
     }
   }
   throw new Error(

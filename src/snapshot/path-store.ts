@@ -1,10 +1,11 @@
 // The snapshot store on a directory, e.g. a mounted PVC: key "a/b/c" is the file <root>/a/b/c.
 // Writes go through writeFileAtomically (temp name, fsync, rename), so a listed object is complete.
 import { createReadStream } from "node:fs";
-import { readdir, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { isPartialName, syncDir, writeFileAtomically } from "./atomic-file.js";
+import { digesting } from "./file-digest.js";
 import {
   assertKey,
   assertPrefix,
@@ -15,19 +16,26 @@ import {
   type SnapshotStore,
   SnapshotStoreError,
   type StoredObject,
+  type StreamPutResult,
   tooLarge,
 } from "./store.js";
+
+/** Large reads: fewer thread-pool round trips per byte, and the hash sees big chunks. */
+const CHUNK = 1024 * 1024;
 
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 
 export class PathStore implements SnapshotStore {
   readonly location: string;
+  /** Inside the root, so moveFile is a rename; its leading "." keeps it out of every listing. */
+  readonly stagingDir: string;
   private readonly root: string;
 
   /** `root` must exist: a missing mount is an error to report, not a directory to create. */
   constructor(root: string) {
     this.root = resolve(root);
     this.location = this.root + sep;
+    this.stagingDir = join(this.root, ".staging");
   }
 
   private path(key: string): string {
@@ -70,19 +78,65 @@ export class PathStore implements SnapshotStore {
     if (!(await stat(localPath).catch(() => undefined))?.isFile())
       throw new SnapshotStoreError("Failed", `cannot put ${key}: local file ${localPath} does not exist`);
     const progress = onProgress && ((loaded: number) => onProgress({ loaded, part: 1 }));
-    const bytes = await writeFileAtomically(target, createReadStream(localPath), progress).catch(
-      (err: unknown) => {
-        throw this.fail(err, "write", key);
-      },
-    );
+    const bytes = await writeFileAtomically(
+      target,
+      createReadStream(localPath, { highWaterMark: CHUNK }),
+      progress,
+    ).catch((err: unknown) => {
+      throw this.fail(err, "write", key);
+    });
     return { bytes, parts: 1 };
   }
 
-  async getFile(key: string, localPath: string): Promise<{ bytes: number }> {
+  async putStream(
+    key: string,
+    body: Readable,
+    onProgress?: (p: PutProgress) => void,
+  ): Promise<StreamPutResult> {
+    const target = this.path(key);
+    await this.checkRoot();
+    const progress = onProgress && ((loaded: number) => onProgress({ loaded, part: 1 }));
+    const d = digesting(body);
+    const bytes = await writeFileAtomically(target, d.stream, progress).catch((err: unknown) => {
+      throw this.fail(err, "write", key);
+    });
+    return { bytes, parts: 1, sha256: d.digest().sha256 };
+  }
+
+  async moveFile(key: string, localPath: string): Promise<PutResult> {
+    const target = this.path(key);
+    await this.checkRoot();
+    const local = await stat(localPath).catch(() => undefined);
+    if (!local?.isFile())
+      throw new SnapshotStoreError("Failed", `cannot move ${localPath} to ${key}: it does not exist`);
+    try {
+      // Durable before it appears under its key: a crash never leaves a listed, half-written object.
+      const fh = await open(localPath, "r");
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        await rename(localPath, target);
+      } catch (err) {
+        if (errno(err) !== "EXDEV") throw err;
+        await writeFileAtomically(target, createReadStream(localPath, { highWaterMark: CHUNK }));
+        await unlink(localPath);
+      }
+      await syncDir(dirname(target));
+    } catch (err) {
+      throw this.fail(err, "move into", key);
+    }
+    return { bytes: local.size, parts: 1 };
+  }
+
+  async getFile(key: string, localPath: string): Promise<{ bytes: number; sha256: string }> {
     const source = this.path(key);
     await this.checkRoot();
     // Open before creating the local temp file, so a missing object leaves nothing behind.
-    const stream = createReadStream(source);
+    const stream = createReadStream(source, { highWaterMark: CHUNK });
     await new Promise<void>((resolve, reject) => {
       stream.once("open", () => resolve());
       stream.once("error", reject);
@@ -90,12 +144,13 @@ export class PathStore implements SnapshotStore {
       if (errno(err) === "ENOENT" || errno(err) === "EISDIR") throw this.notFound(key);
       throw this.fail(err, "read", key);
     });
-    const bytes = await writeFileAtomically(localPath, stream).catch((err: unknown) => {
+    const d = digesting(stream);
+    const bytes = await writeFileAtomically(localPath, d.stream).catch((err: unknown) => {
       // A key that names a folder opens fine and fails on the first read.
       if (errno(err) === "EISDIR") throw this.notFound(key);
       throw this.fail(err, `copy to ${localPath}`, key);
     });
-    return { bytes };
+    return { bytes, sha256: d.digest().sha256 };
   }
 
   async list(prefix: string): Promise<StoredObject[]> {

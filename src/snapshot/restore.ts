@@ -1,6 +1,8 @@
 // Restore: a snapshot's files back into shard data directories. Every file is downloaded to a
-// staging directory and checked against its manifest (size and sha256) before anything is laid out,
-// so a corrupt or incomplete snapshot leaves the targets untouched.
+// staging directory and checked against its manifest (size and sha256, hashed in the same pass that
+// writes it, shards in parallel) before anything is laid out, so a corrupt or incomplete snapshot
+// leaves the targets untouched. Laying out renames the staged files into place when the staging dir
+// shares the targets' filesystem (it normally sits next to them), else copies them.
 //
 // Same shard count: each shard's copy becomes the data dir of that shard (every replica gets the same
 // files): shard.db at the top, the graph checkpoint under checkpoints/, so the shard loads the graph
@@ -11,7 +13,7 @@
 // row is written through the shard's own Store into the new shard's database, so schema and identity
 // are the shard's. No graph checkpoint is written there: a shard started on such a dir rebuilds its
 // graph from the database once (it logs "no usable checkpoint"), which is slower to start but exact.
-import { copyFile, mkdir, open, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { shardForId } from "../router/shard-hash.js";
@@ -19,7 +21,6 @@ import { Store, toFloat32 } from "../shard/store.js";
 import type { DecodedPoint } from "../shard/wire.js";
 import type { Logger } from "../util/log.js";
 import { syncDir } from "./atomic-file.js";
-import { fileDigest } from "./file-digest.js";
 import { shardManifestKey, shardPrefix, snapshotManifestKey } from "./layout.js";
 import {
   parseManifest,
@@ -108,8 +109,10 @@ export interface RestoreInput {
   readonly replicas: number;
   /** The data dir of one target shard replica; each must be absent or empty. */
   readonly targetDir: (shard: number, replica: number) => string;
-  /** Where files are downloaded and verified; removed afterwards. */
+  /** Where files are downloaded and verified; removed afterwards. Beside the targets, files are renamed in. */
   readonly stagingDir: string;
+  /** Shards downloaded at once; default 2. */
+  readonly parallel?: number;
   readonly log: Logger;
 }
 
@@ -139,17 +142,20 @@ export async function restoreSnapshot(input: RestoreInput): Promise<RestoreResul
   let bytes = 0;
   try {
     // Download and verify everything first: a bad file refuses the restore before any target is written.
-    for (const shard of snap.shards) {
-      for (const f of shard.files) {
-        placeFile(f.name);
-        const key = `${shardPrefix(root, shard.shard)}${f.name}`;
-        const local = join(input.stagingDir, `shard-${shard.shard}`, f.name);
-        await store.getFile(key, local);
-        const problem = verifyFile(f, await fileDigest(local));
-        if (problem) throw new Error(`${problem.message} (object ${store.location}${key})`);
-        bytes += f.bytes;
-      }
-    }
+    for (const shard of snap.shards) for (const f of shard.files) placeFile(f.name);
+    const downloads = await Promise.allSettled(
+      inParallel(snap.shards, input.parallel ?? 2, async (shard) => {
+        for (const f of shard.files) {
+          const key = `${shardPrefix(root, shard.shard)}${f.name}`;
+          const local = join(input.stagingDir, `shard-${shard.shard}`, f.name);
+          const problem = verifyFile(f, await store.getFile(key, local));
+          if (problem) throw new Error(`${problem.message} (object ${store.location}${key})`);
+          bytes += f.bytes;
+        }
+      }),
+    );
+    const failed = downloads.find((d) => d.status === "rejected");
+    if (failed) throw failed.reason;
     const redistributed = input.shards !== snap.shards.length;
     const perShard = redistributed ? await redistribute(input, snap) : await layOut(input, snap);
     const documents = perShard.reduce((a, b) => a + b, 0);
@@ -183,19 +189,44 @@ async function assertEmptyDir(dir: string): Promise<void> {
 
 async function layOut(input: RestoreInput, snap: ReadSnapshot): Promise<number[]> {
   for (const shard of snap.shards) {
+    // Replica 0 takes the verified files themselves; the others copy from it.
     for (let r = 0; r < input.replicas; r++) {
       const dir = input.targetDir(shard.shard, r);
       await mkdir(join(dir, "checkpoints"), { recursive: true });
-      for (const f of shard.files)
-        await copyDurably(
-          join(input.stagingDir, `shard-${shard.shard}`, f.name),
-          join(dir, placeFile(f.name)),
-        );
+      for (const f of shard.files) {
+        const to = join(dir, placeFile(f.name));
+        if (r === 0) await moveDurably(join(input.stagingDir, `shard-${shard.shard}`, f.name), to);
+        else await copyDurably(join(input.targetDir(shard.shard, 0), placeFile(f.name)), to);
+      }
       await syncDir(join(dir, "checkpoints"));
       await syncDir(dir);
     }
   }
   return snap.shards.map((s) => s.vectorCount);
+}
+
+/** A staged file is already fsynced (getFile wrote it so); across filesystems it is copied. */
+async function moveDurably(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+    await copyDurably(from, to);
+  }
+}
+
+/** fn over every item, at most `limit` running at once; the promises in item order. */
+function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void>[] {
+  const slots: Promise<void>[] = [];
+  return items.map((item, i) => {
+    const before = i >= limit ? slots[i - limit] : undefined;
+    const p = (before ?? Promise.resolve()).then(
+      () => fn(item),
+      () => fn(item),
+    );
+    slots.push(p);
+    return p;
+  });
 }
 
 const PAGE = 1000;

@@ -17,6 +17,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { writeFileAtomically } from "./atomic-file.js";
+import { digesting } from "./file-digest.js";
 import {
   assertKey,
   assertPrefix,
@@ -27,6 +28,7 @@ import {
   type SnapshotStore,
   SnapshotStoreError,
   type StoredObject,
+  type StreamPutResult,
   tooLarge,
 } from "./store.js";
 
@@ -152,9 +154,30 @@ export class S3Store implements SnapshotStore {
         "Failed",
         `cannot put ${this.url(key)}: local file ${localPath} does not exist`,
       );
+    const parts = await this.upload(
+      key,
+      createReadStream(localPath, { highWaterMark: 1024 * 1024 }),
+      onProgress,
+    );
+    return { bytes: local.size, parts };
+  }
+
+  async putStream(
+    key: string,
+    body: Readable,
+    onProgress?: (p: PutProgress) => void,
+  ): Promise<StreamPutResult> {
+    assertKey(key);
+    const d = digesting(body);
+    const parts = await this.upload(key, d.stream, onProgress);
+    return { ...d.digest(), parts };
+  }
+
+  /** A multipart upload of bounded parts; returns how many parts went up. */
+  private async upload(key: string, body: Readable, onProgress?: (p: PutProgress) => void): Promise<number> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: createReadStream(localPath) },
+      params: { Bucket: this.bucket, Key: key, Body: body },
       partSize: this.partSize,
       queueSize: this.queueSize,
       leavePartsOnError: false,
@@ -169,7 +192,7 @@ export class S3Store implements SnapshotStore {
     } catch (err) {
       throw this.fail(err, "put", key);
     }
-    return { bytes: local.size, parts };
+    return parts;
   }
 
   private async getBody(key: string): Promise<{ body: Readable; length: number | undefined }> {
@@ -184,9 +207,10 @@ export class S3Store implements SnapshotStore {
     }
   }
 
-  async getFile(key: string, localPath: string): Promise<{ bytes: number }> {
+  async getFile(key: string, localPath: string): Promise<{ bytes: number; sha256: string }> {
     const { body, length } = await this.getBody(key);
-    const bytes = await writeFileAtomically(localPath, body).catch((err: unknown) => {
+    const d = digesting(body);
+    const bytes = await writeFileAtomically(localPath, d.stream).catch((err: unknown) => {
       throw this.fail(err, "download", key);
     });
     if (length !== undefined && bytes !== length)
@@ -194,7 +218,7 @@ export class S3Store implements SnapshotStore {
         "Failed",
         `download of ${this.url(key)} from ${this.endpoint} ended after ${bytes} of ${length} bytes`,
       );
-    return { bytes };
+    return { bytes, sha256: d.digest().sha256 };
   }
 
   async list(prefix: string): Promise<StoredObject[]> {

@@ -1,6 +1,7 @@
 // Where snapshot files go: a directory (a mounted PVC) or an S3-compatible bucket, behind one small
 // contract so the snapshot and restore code does not care which. Keys are "/"-separated and
 // store-relative (see layout.ts); files move as streams, never whole in memory.
+import type { Readable } from "node:stream";
 
 export interface StoredObject {
   readonly key: string;
@@ -20,6 +21,11 @@ export interface PutResult {
   readonly parts: number;
 }
 
+/** What a streamed put stored: the digest is of the bytes as they went into the store. */
+export interface StreamPutResult extends PutResult {
+  readonly sha256: string;
+}
+
 export type HeadResult = { readonly exists: false } | { readonly exists: true; readonly bytes: number };
 
 export interface SnapshotStore {
@@ -27,8 +33,20 @@ export interface SnapshotStore {
   readonly location: string;
   /** Streams a local file to `key`; a reader never sees a half-written object under `key`. */
   putFile(key: string, localPath: string, onProgress?: (p: PutProgress) => void): Promise<PutResult>;
-  /** Streams `key` to a local file, written under a temporary name and renamed when complete. */
-  getFile(key: string, localPath: string): Promise<{ bytes: number }>;
+  /** Streams `body` (a shard's HTTP response) to `key`, hashing it on the way. */
+  putStream(key: string, body: Readable, onProgress?: (p: PutProgress) => void): Promise<StreamPutResult>;
+  /**
+   * Streams `key` to a local file, written under a temporary name and renamed when complete; the
+   * sha256 is of the bytes written, taken in the same pass (restore checks it against the manifest).
+   */
+  getFile(key: string, localPath: string): Promise<{ bytes: number; sha256: string }>;
+  /**
+   * A directory on the store's own filesystem for local copies that `moveFile` then takes in by
+   * rename; absent for stores that are not a local filesystem.
+   */
+  readonly stagingDir?: string;
+  /** Takes a complete local file over as `key` (rename, fsynced; a copy across filesystems); it is gone from `localPath`. */
+  moveFile?(key: string, localPath: string): Promise<PutResult>;
   /** Objects whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<StoredObject[]>;
   /** Deletes every object whose key starts with `prefix`; returns how many. */

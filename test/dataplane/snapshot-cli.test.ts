@@ -98,7 +98,7 @@ describe("embedops snapshot CLI", () => {
     expect(r.out).toMatch(/snapshot s1 of docs: 2 shards, 300 vectors, .* \(complete\)/);
   }, 60_000);
 
-  it("when create runs against S3, then it succeeds and no output carries the secret", async () => {
+  it("when create runs against S3 with --staging http, then the copies go over the shards' API, it succeeds and no output carries the secret", async () => {
     const r = await cli(
       [
         "create",
@@ -110,10 +110,13 @@ describe("embedops snapshot CLI", () => {
         `s3://${gw.bucket}/team`,
         "--endpoint",
         gw.endpoint,
+        "--staging",
+        "http",
       ],
       s3Env(),
     );
     expect(r.code).toBe(0);
+    expect(r.out).toMatch(/"msg":"snapshot shard uploaded".*"transport":"http"/);
     expect(r.out).toMatch(/300 vectors, .* at s3:\/\/[^/]+\/team\/docs\/s1\/ \(complete\)/);
     expect(r.out + r.err).not.toContain(gw.credentials.secretAccessKey);
     const list = await cli(["list", "--store", `s3://${gw.bucket}/team`, "--endpoint", gw.endpoint], s3Env());

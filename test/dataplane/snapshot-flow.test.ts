@@ -1,9 +1,11 @@
 // Snapshots end to end with real processes: real `embedops shard` children (SQLite + hnswlib), a
 // path store on a temp dir and a real versitygw S3 server. Ingest, snapshot to both stores, ingest
 // more, restore into new shard dirs and start shards on them; restore into another shard count;
-// a shard killed mid-snapshot; a flipped byte in a stored file.
+// a shard killed mid-snapshot; a flipped byte in a stored file. And the HTTP transport a cluster uses
+// (no staging dir: each shard keeps its copy and serves it): a round trip, a copy altered on the
+// shard before it is fetched, and the copy's removal.
 import { readFileSync, writeFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,7 +94,13 @@ async function idsOf(shards: readonly ShardProcess[]): Promise<Set<string>> {
 
 const urls = (shards: readonly ShardProcess[]) => shards.map((s) => [s.url]);
 
-function snapshotOf(store: SnapshotStore, name: string, shards: readonly ShardProcess[]) {
+function snapshotOf(
+  store: SnapshotStore,
+  name: string,
+  shards: readonly ShardProcess[],
+  transport: "staging" | "http" = "staging",
+  fetchVia?: typeof fetch,
+) {
   return createSnapshot({
     store,
     prefix: "",
@@ -101,9 +109,15 @@ function snapshotOf(store: SnapshotStore, name: string, shards: readonly ShardPr
     generation,
     fingerprint: fp,
     shards: urls(shards),
-    stagingDir: join(work, "staging"),
+    ...(transport === "staging" ? { stagingDir: join(work, "staging") } : {}),
+    ...(fetchVia ? { fetch: fetchVia } : {}),
     log,
   });
+}
+
+/** The copies a source shard holds for the HTTP transport (its data dir's snapshot-copies/). */
+async function copiesOn(shard: number): Promise<string[]> {
+  return readdir(join(work, "src", `shard-${shard}`, "snapshot-copies")).catch(() => []);
 }
 
 function restoreTo(store: SnapshotStore, name: string, target: string, shards: number, fingerprint = fp) {
@@ -148,6 +162,11 @@ describe("snapshot create and restore with real shards", () => {
       expect(read.shards.every((s) => s.files.some((f) => f.name === "shard.db"))).toBe(true);
       expect(read.shards.every((s) => s.files.some((f) => f.name.endsWith(".hnsw")))).toBe(true);
     }
+    for (const store of [pathStore, s3]) {
+      const made = await snapshotOf(store, "snap-http", source, "http");
+      expect(made.manifest.shards.map((s) => s.vectors).reduce((a, b) => a + b, 0)).toBe(FIRST);
+    }
+    expect(logs.some((l) => l.msg === "snapshot shard uploaded" && l.transport === "http")).toBe(true);
     // Writes after the snapshot: more documents and deletes that a restore must not show.
     await ingest(source, FIRST, FIRST + MORE);
     const gone = Array.from({ length: 50 }, (_, i) => `doc-${i * 7}`);
@@ -174,6 +193,81 @@ describe("snapshot create and restore with real shards", () => {
     }
     for (const s of restored) await s.stop();
   }, 120_000);
+
+  it("when the snapshots taken over the shards' HTTP API are restored, then they serve exactly the snapshot's documents and top-10, and no copy is left on the shards", async () => {
+    for (const [store, target] of [
+      [pathStore, "restore-http-path"],
+      [s3, "restore-http-s3"],
+    ] as const) {
+      const r = await restoreTo(store, "snap-http", target, 2);
+      expect(r.documents).toBe(FIRST);
+      const restored = [];
+      for (let s = 0; s < 2; s++)
+        restored.push(
+          await startShard(shardDataDir(join(work, target), "restored", generation, `shard-${s}`, 0)),
+        );
+      expect(await idsOf(restored)).toEqual(snapshotIds);
+      expect(await top10(restored)).toEqual(snapshotTop10);
+      for (const s of restored) await s.stop();
+    }
+    expect([...(await copiesOn(0)), ...(await copiesOn(1))]).toEqual([]);
+  }, 120_000);
+
+  it("when a shard's copy is altered on its disk before it is fetched, then the snapshot is refused naming the file and the copy is removed", async () => {
+    let altered = "";
+    const tampering: typeof fetch = async (input, init) => {
+      const url = String(input);
+      const m = /\/v1\/snapshot\/([^/]+)\/files\/shard\.db$/.exec(url);
+      if (m && altered === "") {
+        // Same size, one byte different: only the sha256 can tell.
+        const shard = url.startsWith((source[0] as ShardProcess).url) ? 0 : 1;
+        const file = join(work, "src", `shard-${shard}`, "snapshot-copies", m[1] as string, "shard.db");
+        const fh = await open(file, "r+");
+        const b = Buffer.alloc(1);
+        await fh.read(b, 0, 1, 200);
+        await fh.write(Buffer.from([(b[0] as number) ^ 0xff]), 0, 1, 200);
+        await fh.close();
+        altered = file;
+      }
+      return fetch(input, init);
+    };
+    await expect(snapshotOf(pathStore, "snap-tampered", source, "http", tampering)).rejects.toThrow(
+      /snapshot file shard\.db from shard \d's copy c[0-9a-z-]+ at http:\/\/127\.0\.0\.1:\d+ arrived with \d+ bytes and sha256 [0-9a-f]{64}, the shard listed \d+ bytes and sha256 [0-9a-f]{64}/,
+    );
+    expect(altered).not.toBe("");
+    await expect(readSnapshot(pathStore, snapshotRoot("", INDEX, "snap-tampered"))).rejects.toThrow(
+      /incomplete/,
+    );
+    // Both shards' copies were deleted, the altered one included.
+    expect([...(await copiesOn(0)), ...(await copiesOn(1))]).toEqual([]);
+    await pathStore.deletePrefix(snapshotRoot("", INDEX, "snap-tampered"));
+  }, 60_000);
+
+  it("when a copy is made, fetched and deleted through the shard's API, then the file streams whole and DELETE removes the copy's directory", async () => {
+    const url = (source[0] as ShardProcess).url;
+    const made = await call(url, "POST", "/v1/snapshot", {});
+    expect(made.status).toBe(200);
+    const copy = made.body.copy as string;
+    const files = made.body.files as { name: string; bytes: number }[];
+    const dir = join(work, "src", "shard-0", "snapshot-copies", copy);
+    expect((await readdir(dir)).sort()).toEqual(files.map((f) => f.name).sort());
+    const db = files.find((f) => f.name === "shard.db") as { bytes: number };
+    const got = await fetch(`${url}/v1/snapshot/${copy}/files/shard.db`);
+    expect(got.status).toBe(200);
+    expect((await got.arrayBuffer()).byteLength).toBe(db.bytes);
+    expect(await call(url, "GET", `/v1/snapshot/${copy}/files/..%2Fshard.db`)).toMatchObject({
+      status: 400,
+      body: { field: "name" },
+    });
+    expect(await call(url, "GET", "/v1/snapshot/..%2F..%2Fsrc/files/shard.db")).toMatchObject({
+      status: 400,
+      body: { field: "copy" },
+    });
+    const del = await call(url, "DELETE", `/v1/snapshot/${copy}`);
+    expect(del).toMatchObject({ status: 200, body: { copy, removed: true } });
+    expect(await stat(dir).catch(() => "gone")).toBe("gone");
+    expect((await call(url, "GET", `/v1/snapshot/${copy}/files/shard.db`)).status).toBe(404);
+  });
 
   it("when the S3 snapshot is restored into 3 shards, then the same documents come back, each on the shard its id hashes to", async () => {
     const r = await restoreTo(s3, "snap-a", "restore-s3-3", 3);
