@@ -21,6 +21,9 @@ import { encoderFor, generationRouterConfig, type ModelView } from "../local/gen
 import { getJson, waitReady } from "../local/http-wait.js";
 import { runLocalGate } from "../local/local-gate.js";
 import { type LocalIndex, type LocalModel, type LocalPlan, planLocal, shardDataDir } from "../local/plan.js";
+import { type ReplicaAction, replicasToSeedAtStart } from "../local/replica-plan.js";
+import { hasData, markerPath, ReplicaSeeder } from "../local/replica-seeder.js";
+import { checkRestoredQuality, restoreAtStart } from "../local/restore-at-start.js";
 import {
   type EncoderHandle,
   initialRolloutFile,
@@ -37,7 +40,7 @@ import {
   serveStatePath,
   writeServeState,
 } from "../local/serve-state.js";
-import { SnapshotScheduler, serveSnapshotIo } from "../local/snapshot-scheduler.js";
+import { openServeStore, SnapshotScheduler, serveSnapshotIo } from "../local/snapshot-scheduler.js";
 import { parsePrometheusText, type Sample } from "../rollout/prometheus-text.js";
 import { createLogger, type Logger } from "../util/log.js";
 import { pidAlive } from "../util/pid-alive.js";
@@ -52,7 +55,9 @@ stay in --data-dir. Ctrl-C (SIGINT) or SIGTERM stops everything.
 
 FILE is reloaded when it changes (and on SIGHUP); an invalid file is reported and ignored. A changed
 EmbeddingModel runtime (threads, batching limits) is rolled out as a canary beside the stable
-encoder, checked against spec.rollout.slo, and promoted or rolled back: see "embedops rollout".`;
+encoder, checked against spec.rollout.slo, and promoted or rolled back: see "embedops rollout".
+A raised VectorIndex spec.replicas seeds each new replica from a serving one before the router
+queries it (serve.json lists them under "seeding"); a lowered one stops the extra replicas.`;
 
 /** Test-only hooks (dataplane tests put a Toxiproxy between the router and a candidate encoder). */
 const TEST_CANARY_PORT_ENV = "EMBEDOPS_TEST_CANARY_PORT";
@@ -152,44 +157,74 @@ class LocalDataPlane {
   }
 
   private readonly shardChildren = new Map<string, string[]>();
+  /** URL of each running shard replica, by child name. */
+  private readonly replicaUrls = new Map<string, string>();
 
-  /** One generation's shards (shards × replicas), each ready; URLs per shard in the index's order. */
-  async startShards(index: LocalIndex, ref: GenerationRef): Promise<string[][]> {
-    const names: string[] = [];
-    this.shardChildren.set(`${index.name}/${ref.generation}`, names);
+  /**
+   * One generation's shards (shards × replicas), each ready; URLs per shard in the index's order.
+   * `skip`: replicas not to start (replica seeding starts them once they hold their peer's data).
+   */
+  async startShards(
+    index: LocalIndex,
+    ref: GenerationRef,
+    skip: (shard: string, replica: number) => boolean = () => false,
+  ): Promise<string[][]> {
+    this.shardChildren.set(`${index.name}/${ref.generation}`, []);
     return Promise.all(
-      index.shards.map((shard) =>
-        Promise.all(
-          Array.from({ length: index.replicas }, async (_, r) => {
-            const dir = shardDataDir(this.dataDir, index.name, ref.generation, shard, r);
-            mkdirSync(dir, { recursive: true });
-            const name = `${index.name}-${ref.generation}-${shard}-r${r}`;
-            names.push(name);
-            const url = await this.child(name, [
-              "shard",
-              "--data-dir",
-              dir,
-              "--fingerprint",
-              ref.fingerprint,
-              "--shard-id",
-              `${index.name}/${ref.generation}/${shard}`,
-              ...index.shardArgs,
-            ]).start();
-            await waitReady(
-              url,
-              `shard ${shard} replica ${r} of VectorIndex "${index.name}" (${ref.generation})`,
-            );
-            return url;
-          }),
-        ),
-      ),
+      index.shards.map(async (shard) => {
+        const wanted = Array.from({ length: index.replicas }, (_, r) => r).filter((r) => !skip(shard, r));
+        return Promise.all(wanted.map((r) => this.startReplica(index, ref, shard, r)));
+      }),
     );
+  }
+
+  /** One shard replica on its data dir, ready. */
+  async startReplica(index: LocalIndex, ref: GenerationRef, shard: string, r: number): Promise<string> {
+    const dir = shardDataDir(this.dataDir, index.name, ref.generation, shard, r);
+    mkdirSync(dir, { recursive: true });
+    const name = replicaChildName(index.name, ref.generation, shard, r);
+    const key = `${index.name}/${ref.generation}`;
+    const names = this.shardChildren.get(key) ?? [];
+    this.shardChildren.set(key, names);
+    if (!names.includes(name)) names.push(name);
+    const url = await this.child(name, [
+      "shard",
+      "--data-dir",
+      dir,
+      "--fingerprint",
+      ref.fingerprint,
+      "--shard-id",
+      `${index.name}/${ref.generation}/${shard}`,
+      ...index.shardArgs,
+    ]).start();
+    await waitReady(url, `shard ${shard} replica ${r} of VectorIndex "${index.name}" (${ref.generation})`);
+    this.replicaUrls.set(name, url);
+    return url;
+  }
+
+  /** The replicas of one shard whose processes run. */
+  runningReplicas(index: string, generation: string, shard: string): { replica: number; url: string }[] {
+    const prefix = replicaChildName(index, generation, shard, 0).replace(/0$/, "");
+    return [...this.replicaUrls].flatMap(([name, url]) =>
+      name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))
+        ? [{ replica: Number(name.slice(prefix.length)), url }]
+        : [],
+    );
+  }
+
+  async stopReplica(index: string, generation: string, shard: string, r: number): Promise<void> {
+    const name = replicaChildName(index, generation, shard, r);
+    const names = this.shardChildren.get(`${index}/${generation}`);
+    names?.splice(names.indexOf(name) >>> 0, names.includes(name) ? 1 : 0);
+    this.replicaUrls.delete(name);
+    await this.stopChild(name);
   }
 
   async stopShards(index: string, generation: string): Promise<void> {
     const key = `${index}/${generation}`;
     const names = this.shardChildren.get(key) ?? [];
     this.shardChildren.delete(key);
+    for (const n of names) this.replicaUrls.delete(n);
     await Promise.all(names.map((n) => this.stopChild(n)));
   }
 
@@ -203,9 +238,10 @@ class LocalDataPlane {
     index: LocalIndex,
     active: GenerationRef,
     view: ModelView,
+    skip?: (shard: string, replica: number) => boolean,
   ): Promise<{ router: string; shards: string[][]; configPath: string }> {
     this.warnAboutOtherGenerations(index.name, active.generation);
-    const shardUrls = await this.startShards(index, active);
+    const shardUrls = await this.startShards(index, active, skip);
     const configPath = join(this.dataDir, "indexes", index.name, "router.json");
     const config = generationRouterConfig(index, {
       ref: active,
@@ -271,10 +307,48 @@ async function scrapeMetrics(url: string): Promise<Sample[] | undefined> {
 }
 
 const encoderChildName = (model: string, revision: string) => `encoder-${model}-${revision}`;
+const replicaChildName = (index: string, generation: string, shard: string, r: number) =>
+  `${index}-${generation}-${shard}-r${r}`;
+
+/**
+ * Replicas of the active generation that start only once seeded: new ones (empty beside a peer with
+ * data) and those whose seeding was cut short. Blocked ones are said and left out too.
+ */
+function seedAtStart(dataDir: string, index: LocalIndex, generation: string, log: Logger): ReplicaAction[] {
+  const observed = index.shards.map((shard) => ({
+    shard,
+    replicas: Array.from({ length: index.replicas }, (_, r) => {
+      const dir = shardDataDir(dataDir, index.name, generation, shard, r);
+      return {
+        replica: r,
+        running: false,
+        serving: false,
+        hasData: hasData(dir),
+        marked: existsSync(markerPath(dir)),
+      };
+    }),
+  }));
+  const actions = replicasToSeedAtStart(observed, index.replicas);
+  for (const a of actions)
+    if (a.kind === "blocked") log.error("replica cannot be seeded", { index: index.name, why: a.why });
+  return actions;
+}
 
 /** Written whole and renamed, so the router's reload never reads half a file. */
 function writeRouterConfig(path: string, config: Record<string, unknown>): void {
   replaceJsonFile(path, config);
+}
+
+/** The source index of a restore, when this serve serves it with the same model: the recall check compares with it. */
+function servedSource(state: ServeState, index: string, fingerprint: string) {
+  const served = state.indexes[index];
+  const model = served ? state.models[served.model] : undefined;
+  if (!served || !model || model.fingerprint !== fingerprint) return undefined;
+  return {
+    ref: { generation: generationName(fingerprint), fingerprint },
+    encoderUrl: model.url,
+    shards: served.shards,
+  };
 }
 
 function readdirNames(dir: string): string[] {
@@ -319,6 +393,7 @@ export async function run(argv: string[]): Promise<void> {
   const drivers = new Map<string, RolloutDriver>();
   // Each index's generations (and its router config) are driven by its GenerationDriver.
   const generations = new Map<string, { model: string; driver: GenerationDriver }>();
+  const seeders = new Map<string, ReplicaSeeder>();
   let stopping = false;
   let unwatch: (() => void) | undefined;
   let closeMetrics: (() => void) | undefined;
@@ -330,6 +405,7 @@ export async function run(argv: string[]): Promise<void> {
     unwatch?.();
     await snapshots?.stop(); // a running snapshot finishes while its shards still run
     // Drivers first: no rollout step may start or stop an encoder or a shard while the data plane goes down.
+    await Promise.all([...seeders.values()].map((s) => s.stop()));
     await Promise.all([...generations.values()].map((g) => g.driver.stop()));
     await Promise.all([...drivers.values()].map((d) => d.stop()));
     await plane.stop();
@@ -420,7 +496,26 @@ export async function run(argv: string[]): Promise<void> {
         generation: generationName(info.fingerprint),
         fingerprint: info.fingerprint,
       };
-      const started = await plane.startIndex(i, active, driver.view());
+      const restoreIo = {
+        dataDir,
+        log: log.child({ index: i.name }),
+        now: () => new Date(),
+        openStore: (owner: string, store: NonNullable<LocalIndex["snapshot"]>["store"]) =>
+          openServeStore(dataDir, owner, store),
+      };
+      let restored = await restoreAtStart(i, plan.indexes, active, restoreIo);
+      const toSeed = seedAtStart(dataDir, i, active.generation, log);
+      const started = await plane.startIndex(i, active, driver.view(), (shard, r) =>
+        toSeed.some((a) => a.shard === shard && a.replica === r),
+      );
+      if (restored && restored.quality === undefined && i.quality)
+        restored = await checkRestoredQuality(
+          i,
+          restored,
+          { ref: active, shards: started.shards, encoderUrl: state.models[i.model]!.url },
+          servedSource(state, restored.sourceIndex, active.fingerprint),
+          restoreIo,
+        );
       const genDriver = new GenerationDriver(
         i,
         persisted ?? { index: i.name, active },
@@ -471,12 +566,61 @@ export async function run(argv: string[]): Promise<void> {
         log.child({ index: i.name }),
       );
       genDriver.adoptActive(started.shards);
+      const seeder = new ReplicaSeeder(
+        i,
+        {
+          active: () => ({ ref: genDriver.state.active, moving: genDriver.moving }),
+          replicaDir: (generation, shard, r) => shardDataDir(dataDir, i.name, generation, shard, r),
+          running: (generation, shard) => plane.runningReplicas(i.name, generation, shard),
+          startReplica: (ref, shard, r) => plane.startReplica(currentIndex(i.name) ?? i, ref, shard, r),
+          stopReplica: (generation, shard, r) => plane.stopReplica(i.name, generation, shard, r),
+          setReplicas: (generation, serving, syncing) => {
+            genDriver.setReplicas(generation, serving, syncing);
+            const entry = state.indexes[i.name];
+            if (entry && generation === genDriver.state.active.generation) {
+              entry.shards = serving;
+              writeServeState(dataDir, state);
+            }
+          },
+          routerUrl: () => started.router,
+          report: (statuses) => {
+            const entry = state.indexes[i.name];
+            if (!entry) return;
+            if (statuses.length > 0) entry.seeding = statuses;
+            else delete entry.seeding;
+            writeServeState(dataDir, state);
+          },
+          say: human,
+        },
+        log.child({ index: i.name }),
+      );
+      seeders.set(i.name, seeder);
       writeGenerationFile(dataDir, genDriver.state);
       generations.set(i.name, { model: i.model, driver: genDriver });
-      state.indexes[i.name] = { router: started.router, model: i.model, shards: started.shards };
+      state.indexes[i.name] = {
+        router: started.router,
+        model: i.model,
+        shards: started.shards,
+        ...(restored
+          ? {
+              restoredFrom: {
+                snapshot: restored.snapshot,
+                location: restored.location,
+                documents: restored.documents,
+              },
+            }
+          : {}),
+      };
       lines.push(
         `  index  ${i.name.padEnd(12)} ${started.router}  generation ${active.generation}, ${i.shards.length} shard(s) × ${i.replicas} replica(s), ${i.metric}`,
       );
+      if (restored)
+        lines.push(
+          `         restored from snapshot ${restored.snapshot} of ${restored.sourceIndex} (${restored.documents} documents)` +
+            (restored.quality
+              ? `; golden-set recall ${restored.quality.pass ? "passed" : "FAILED"}: ${restored.quality.message}`
+              : ""),
+        );
     }
     writeServeState(dataDir, state);
     const modelLines = Object.entries(state.models).map(
@@ -498,6 +642,7 @@ export async function run(argv: string[]): Promise<void> {
     );
     for (const d of drivers.values()) d.start();
     for (const g of generations.values()) g.driver.start();
+    for (const s of seeders.values()) s.start();
 
     let served = plan;
     function currentIndex(name: string): LocalIndex | undefined {
@@ -526,6 +671,7 @@ export async function run(argv: string[]): Promise<void> {
       }
       for (const m of next.plan.models) drivers.get(m.name)?.update(specOf(m));
       for (const i of next.plan.indexes) generations.get(i.name)?.driver.update(i);
+      for (const i of next.plan.indexes) seeders.get(i.name)?.update(i);
       log.info("reloaded", {
         file,
         why,
@@ -580,7 +726,10 @@ export function withModelDir(args: readonly string[], modelDir: string): string[
   return args.includes("--model-dir") ? [...args] : ["--model-dir", modelDir, ...args];
 }
 
-/** What a reload does not apply live (only EmbeddingModel revisions and rollout policies are). */
+/**
+ * What a reload does not apply live (EmbeddingModel revisions, rollout policies and a VectorIndex's
+ * replicas are).
+ */
 export function unappliedChanges(before: LocalPlan, after: LocalPlan): string[] {
   const out: string[] = [];
   const names = (xs: readonly { name: string }[]) =>
@@ -595,7 +744,8 @@ export function unappliedChanges(before: LocalPlan, after: LocalPlan): string[] 
     if (old && old.dimension !== m.dimension)
       out.push(`EmbeddingModel "${m.name}": dimension (a new index generation)`);
   }
-  if (JSON.stringify(before.indexes) !== JSON.stringify(after.indexes)) out.push("VectorIndex changes");
+  const beyondReplicas = (xs: readonly LocalIndex[]) => JSON.stringify(xs.map((x) => ({ ...x, replicas: 0 })));
+  if (beyondReplicas(before.indexes) !== beyondReplicas(after.indexes)) out.push("VectorIndex changes");
   return out;
 }
 

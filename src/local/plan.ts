@@ -53,6 +53,8 @@ export interface LocalIndex {
   quality?: LocalQuality;
   /** spec.snapshot: serve's snapshot scheduler runs its schedule and retention. */
   snapshot?: VectorIndex["spec"]["snapshot"];
+  /** spec.restore: filled from that snapshot before its shards first start (restore-at-start.ts). */
+  restore?: VectorIndex["spec"]["restore"];
 }
 
 export interface LocalQuality {
@@ -137,6 +139,7 @@ export function planLocal(
       rollout: vi.spec.rollout,
       ...(quality ? { quality } : {}),
       ...(vi.spec.snapshot ? { snapshot: vi.spec.snapshot } : {}),
+      ...(vi.spec.restore ? { restore: vi.spec.restore } : {}),
     });
   }
   if (localModels.length === 0 && errors.length === 0)

@@ -15,7 +15,15 @@ const serveState = z.object({
   models: z.record(z.string(), z.object({ url: z.string(), fingerprint: z.string() })),
   indexes: z.record(
     z.string(),
-    z.object({ router: z.string(), model: z.string(), shards: z.array(z.array(z.string())) }),
+    z.object({
+      router: z.string(),
+      model: z.string(),
+      shards: z.array(z.array(z.string())),
+      /** spec.restore: the snapshot the index was filled from (restore-at-start.ts). */
+      restoredFrom: z
+        .object({ snapshot: z.string(), location: z.string(), documents: z.number() })
+        .optional(),
+    }),
   ),
 });
 export type ServeState = z.infer<typeof serveState>;

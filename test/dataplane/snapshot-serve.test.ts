@@ -1,6 +1,9 @@
 // The user's path through `embedops serve`: ingest, `embedops snapshot create`, `embedops snapshot
 // restore` into a new index with another shard count, add that index to the file, restart serve:
-// the new index answers every question as the old one did. Real encoder, shards, routers.
+// the new index answers every question as the old one did. And the declarative way: an index with
+// spec.restore is filled from the snapshot at its first start (found in the store its spec names),
+// passes spec.quality's recall check, records its source, and a second restart restores nothing
+// over the documents written since. Real encoder, shards, routers.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,7 +39,6 @@ describe("snapshot and restore under embedops serve", () => {
     if (!haveModel()) throw new Error(`no model in ${MODEL_DIR}: run "npm run setup:models" first`);
     work = mkdtempSync(join(tmpdir(), "embedops-snapshot-serve-"));
     dataDir = join(work, "data");
-    mkdirSync(join(work, "store"));
     const docs = readFileSync(join(ROOT, "examples", "docs.jsonl"), "utf8")
       .split("\n")
       .slice(0, 400);
@@ -58,7 +60,9 @@ describe("snapshot and restore under embedops serve", () => {
     };
     for (const q of questions) before.set(q, await ask(state.indexes.docs!.router, q));
 
-    const store = `path:${join(work, "store")}`;
+    // serve's view of spec.snapshot.store.pvc {claimName: backups}: <data-dir>/snapshots/backups/.
+    mkdirSync(join(dataDir, "snapshots", "backups"), { recursive: true });
+    const store = `path:${join(dataDir, "snapshots", "backups")}`;
     const made = cli([
       "snapshot",
       "create",
@@ -85,11 +89,48 @@ describe("snapshot and restore under embedops serve", () => {
     const copy =
       "---\napiVersion: embedops.dev/v1alpha1\nkind: VectorIndex\nmetadata: {name: docs-copy}\n" +
       "spec: {modelRef: {name: minilm}, metric: cosine, shards: 3, replicas: 1}\n";
-    writeFileSync(file, readFileSync(join(ROOT, "examples", "quickstart.yaml"), "utf8") + copy);
+    // The golden set: each question and the top-3 the source index answered.
+    const golden = questions
+      .map((q) => `    ${JSON.stringify({ query: q, relevant: before.get(q)!.slice(0, 3) })}`)
+      .join("\n");
+    const declared =
+      "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: golden}\ndata:\n  golden.jsonl: |\n" +
+      `${golden}\n` +
+      "---\napiVersion: embedops.dev/v1alpha1\nkind: VectorIndex\nmetadata: {name: docs-spec}\n" +
+      "spec:\n  modelRef: {name: minilm}\n  metric: cosine\n  shards: 2\n  replicas: 1\n" +
+      "  restore: {snapshotName: s1}\n  snapshot: {store: {pvc: {claimName: backups}}}\n" +
+      "  quality: {goldenSet: {configMapRef: {name: golden, key: golden.jsonl}}, k: 10, minRecall: 0.9}\n";
+    writeFileSync(file, readFileSync(join(ROOT, "examples", "quickstart.yaml"), "utf8") + copy + declared);
     serve = spawnServe({ dataDir, file });
     const next = await waitServeReady(serve);
-    for (const q of questions)
+    for (const q of questions) {
       expect(await ask(next.indexes["docs-copy"]!.router, q), q).toEqual(before.get(q));
+      expect(await ask(next.indexes["docs-spec"]!.router, q), q).toEqual(before.get(q));
+    }
     expect(await ask(next.indexes.docs!.router, questions[0]!)).toEqual(before.get(questions[0]!));
-  }, 600_000);
+    expect(next.indexes["docs-spec"]!.restoredFrom).toMatchObject({ snapshot: "s1", documents: 400 });
+    const record = JSON.parse(
+      readFileSync(join(dataDir, "indexes", "docs-spec", "restored-from.json"), "utf8"),
+    ) as { sourceIndex: string; quality?: { pass: boolean; recall?: number } };
+    expect(record.sourceIndex).toBe("docs");
+    expect(record.quality?.pass, JSON.stringify(record.quality)).toBe(true);
+    expect(serve.output()).toMatch(
+      /restored from snapshot s1 of docs \(400 documents\); golden-set recall passed/,
+    );
+
+    // Written after the restore: a restart must keep it (no second restore over it).
+    const extra = join(work, "extra.jsonl");
+    writeFileSync(
+      extra,
+      `${JSON.stringify({ id: "after-restore", text: "a lighthouse keeper's log book" })}\n`,
+    );
+    const added = cli(["ingest", extra, "--index", "docs-spec", "--data-dir", dataDir]);
+    expect(added.status, added.stderr).toBe(0);
+    await killServe(serve);
+    serve = spawnServe({ dataDir, file });
+    const third = await waitServeReady(serve);
+    const ids = await ask(third.indexes["docs-spec"]!.router, "a lighthouse keeper's log book");
+    expect(ids[0]).toBe("after-restore");
+    expect(third.indexes["docs-spec"]!.restoredFrom).toMatchObject({ snapshot: "s1" });
+  }, 900_000);
 });
