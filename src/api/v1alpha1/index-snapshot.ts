@@ -75,6 +75,8 @@ export const IndexSnapshotStatus = z
     startedAt: Timestamp.optional().describe("When the copy started."),
     completedAt: Timestamp.optional().describe("When the copy finished."),
     vectors: count("Vectors over all shards.").optional(),
+    bytes: count("Bytes of every shard's files.").optional(),
+    size: z.string().max(16).optional().describe('bytes for kubectl get, e.g. "753.2 MB".'),
     shards: listMap(z.array(ShardSnapshot).max(64).describe("Per-shard contents."), ["shard"]).optional(),
   })
   .describe("Observed state, written by the operator.");

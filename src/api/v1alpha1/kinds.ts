@@ -138,6 +138,7 @@ export const KINDS = [
       { name: "Index", type: "string", jsonPath: ".spec.indexRef.name", description: "VectorIndex." },
       phase,
       { name: "Vectors", type: "integer", jsonPath: ".status.vectors", description: "Vectors copied." },
+      { name: "Size", type: "string", jsonPath: ".status.size", description: "Bytes copied." },
       age,
     ],
   },
