@@ -744,7 +744,8 @@ export function unappliedChanges(before: LocalPlan, after: LocalPlan): string[] 
     if (old && old.dimension !== m.dimension)
       out.push(`EmbeddingModel "${m.name}": dimension (a new index generation)`);
   }
-  const beyondReplicas = (xs: readonly LocalIndex[]) => JSON.stringify(xs.map((x) => ({ ...x, replicas: 0 })));
+  const beyondReplicas = (xs: readonly LocalIndex[]) =>
+    JSON.stringify(xs.map((x) => ({ ...x, replicas: 0 })));
   if (beyondReplicas(before.indexes) !== beyondReplicas(after.indexes)) out.push("VectorIndex changes");
   return out;
 }

@@ -88,6 +88,8 @@ interface GateRun {
 export class GenerationDriver {
   /** Running shard processes per generation. */
   private readonly shards = new Map<string, string[][]>();
+  /** Per generation and shard, replicas being seeded: in the router's write set only. */
+  private readonly syncing = new Map<string, string[][]>();
   private backfill: BackfillRun | undefined;
   private gate: GateRun | undefined;
   private readonly baseline = new CheckBaseline<Sample[]>();
@@ -113,6 +115,22 @@ export class GenerationDriver {
   /** The active generation's shards, started by serve before the router. */
   adoptActive(shards: string[][]): void {
     this.shards.set(this.file.active.generation, shards);
+  }
+
+  /**
+   * Replica seeding (replica-seeder.ts) changed a generation's replicas: `serving` ones answer
+   * queries, `syncing` ones take writes only. Rewrites the router config now.
+   */
+  setReplicas(generation: string, serving: string[][], syncing: string[][]): void {
+    this.shards.set(generation, serving);
+    this.syncing.set(generation, syncing);
+    this.writeConfig(this.lastDesired);
+  }
+
+  /** A move to a new generation is under way: replica changes wait until it ends. */
+  get moving(): boolean {
+    const phase = this.file.status?.phase;
+    return phase !== undefined && phase !== "Succeeded" && phase !== "Failed";
   }
 
   /** A reloaded file's index (its rollout policy and golden set apply from the next tick). */
@@ -363,7 +381,12 @@ export class GenerationDriver {
     const inRouters = cand?.inRouters && candShards !== undefined && candEncoder !== undefined;
     const config = generationRouterConfig(
       this.index,
-      { ref: activeRef, shards: activeShards, encoder: encoderFor(activeRef.fingerprint, view) ?? null },
+      {
+        ref: activeRef,
+        shards: activeShards,
+        syncing: this.syncing.get(activeRef.generation),
+        encoder: encoderFor(activeRef.fingerprint, view) ?? null,
+      },
       inRouters && cand && candShards
         ? { ref: cand.ref, shards: candShards, encoder: candEncoder ?? null, queryWeight: cand.queryWeight }
         : undefined,

@@ -50,6 +50,8 @@ export function targetOf(view: ModelView, generationOf: (fp: string) => string):
 interface ServedGeneration extends GenerationShards {
   /** null: no encoder with its fingerprint runs (the router refuses text, vectors still work). */
   readonly encoder: EncoderRouting | null;
+  /** Per shard, replicas being seeded (replica-seeder.ts): written to, never queried. */
+  readonly syncing?: readonly (readonly string[])[] | undefined;
 }
 
 /**
@@ -69,7 +71,14 @@ export function generationRouterConfig(
     dimension: index.dimension,
     metric: index.metric,
     encoder: g.encoder,
-    shards: index.shards.map((name, i) => ({ name, replicas: [...(g.shards[i] ?? [])] })),
+    shards: index.shards.map((name, i) => {
+      const syncing = g.syncing?.[i] ?? [];
+      return {
+        name,
+        replicas: [...(g.shards[i] ?? []), ...syncing],
+        ...(syncing.length > 0 ? { syncing: [...syncing] } : {}),
+      };
+    }),
   });
   return {
     index: index.name,

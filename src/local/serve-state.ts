@@ -19,6 +19,22 @@ const serveState = z.object({
       router: z.string(),
       model: z.string(),
       shards: z.array(z.array(z.string())),
+      /** Replicas being seeded (replica-seeder.ts): not queried until they caught up with a peer. */
+      seeding: z
+        .array(
+          z.object({
+            shard: z.string(),
+            replica: z.number(),
+            phase: z.enum(["copying", "starting", "joining", "syncing", "failed"]),
+            url: z.string().optional(),
+            watermark: z.number().optional(),
+            syncedRows: z.number().optional(),
+            sourceSeq: z.number().optional(),
+            readSeq: z.number().optional(),
+            error: z.string().optional(),
+          }),
+        )
+        .optional(),
       /** spec.restore: the snapshot the index was filled from (restore-at-start.ts). */
       restoredFrom: z
         .object({ snapshot: z.string(), location: z.string(), documents: z.number() })

@@ -56,6 +56,12 @@ const encoderSchema = z.strictObject({
 const shardSchema = z.strictObject({
   name: z.string().min(1, "must not be empty"),
   replicas: z.array(httpUrl).min(1, "needs at least one replica URL"),
+  /**
+   * Replicas (URLs listed in `replicas`) that are being seeded: they take every write and count for
+   * the write quorum like the others, but no query and no document read goes to them until they
+   * leave this list (embedops serve removes them once their catch-up from a peer is done).
+   */
+  syncing: z.array(httpUrl).optional(),
 });
 
 const generationFields = {
@@ -166,6 +172,15 @@ function checkGeneration(gen: Generation, at: string, writeQuorum: "all" | numbe
     if (names.has(shard.name))
       throw new ConfigError(`${source} is invalid: ${at}shards: shard name "${shard.name}" appears twice`);
     names.add(shard.name);
+    const unknown = (shard.syncing ?? []).filter((u) => !shard.replicas.includes(u));
+    if (unknown.length > 0)
+      throw new ConfigError(
+        `${source} is invalid: ${at}shards: shard "${shard.name}" lists syncing replica(s) ${unknown.join(", ")} that are not among its replicas; add them to replicas or remove them from syncing`,
+      );
+    if (shard.replicas.every((u) => shard.syncing?.includes(u)))
+      throw new ConfigError(
+        `${source} is invalid: ${at}shards: every replica of shard "${shard.name}" is syncing, so none could answer a query; a syncing replica is seeded from a serving one`,
+      );
   }
   const maxReplicas = Math.min(...gen.shards.map((s) => s.replicas.length));
   if (writeQuorum !== "all" && writeQuorum > maxReplicas) {

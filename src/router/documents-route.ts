@@ -51,7 +51,10 @@ async function everyGeneration(
   candidate?: { generation: string; shards: ShardReports };
 }> {
   const gens = index.generations();
-  const settled = await Promise.allSettled(gens.map(write));
+  index.writesInFlight++;
+  const settled = await Promise.allSettled(gens.map(write)).finally(() => {
+    index.writesInFlight--;
+  });
   const failed = settled.flatMap((r, i) =>
     r.status === "rejected"
       ? [{ rt: gens[i]!, reason: r.reason as unknown, err: toHttpError(r.reason) }]
@@ -176,7 +179,8 @@ export function getDocumentRoute(deps: RouterDeps): RequestHandler {
     const rt = deps.runtime().active;
     const shard = rt.shards[shardForId(id, rt.shards.length)]!;
     const errors: string[] = [];
-    const ordered = [...shard.replicas].sort((a, b) => Number(b.live) - Number(a.live));
+    // A syncing replica may not hold the document yet: its "not found" would be wrong.
+    const ordered = shard.replicas.filter((r) => !r.syncing).sort((a, b) => Number(b.live) - Number(a.live));
     for (const r of ordered) {
       try {
         const point = await rt.shardClient.get(r.url, id, { timeoutMs: rt.config.timeoutMs });

@@ -42,6 +42,7 @@ export class GenerationRuntime {
           s.name,
           s.replicas,
           previous?.shards.find((p) => p.name === s.name),
+          s.syncing,
         ),
     );
     this.shardClient = new ShardClient(http, gen.fingerprint);

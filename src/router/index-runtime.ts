@@ -19,6 +19,12 @@ export class IndexRuntime {
   readonly active: GenerationRuntime;
   readonly candidate: GenerationRuntime | undefined;
   private readonly split: WeightedSplit | null;
+  /**
+   * Write requests that started on this runtime and have not finished. After a reload, the old
+   * runtime's count says when no write can still reach only the replicas it knew (a new replica's
+   * catch-up starts after that; see /v1/stats `olderWritesInFlight`).
+   */
+  writesInFlight = 0;
 
   constructor(
     readonly config: RouterConfig,

@@ -17,11 +17,18 @@ async function generationStats(rt: GenerationRuntime) {
             return {
               url: r.url,
               live: r.live,
+              ...(r.syncing ? { syncing: true } : {}),
               count: typeof stats.count === "number" ? stats.count : undefined,
               stats,
             };
           } catch (err) {
-            return { url: r.url, live: r.live, error: (err as Error).message, lastError: r.lastError };
+            return {
+              url: r.url,
+              live: r.live,
+              ...(r.syncing ? { syncing: true } : {}),
+              error: (err as Error).message,
+              lastError: r.lastError,
+            };
           }
         }),
       );
@@ -76,6 +83,7 @@ export function statsRoute(deps: RouterDeps): RequestHandler {
     const cand = index.candidate;
     res.json({
       index: index.config.index,
+      olderWritesInFlight: deps.olderWritesInFlight?.() ?? 0,
       ...active,
       ...(candidate && cand
         ? {

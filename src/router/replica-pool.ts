@@ -9,6 +9,8 @@ export interface ReplicaState {
   inFlight: number;
   /** Why the replica was last marked down; shown in /v1/stats and in errors. */
   lastError: string | undefined;
+  /** Being seeded: written to (and counted for the quorum), never asked a query. */
+  readonly syncing: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export function pickReplica(
   for (let step = 0; step < n; step++) {
     const i = (cursor + step) % n;
     const r = replicas[i]!;
-    if (!r.live || exclude.has(r.url)) continue;
+    if (!r.live || r.syncing || exclude.has(r.url)) continue;
     if (best === -1 || r.inFlight < replicas[best]!.inFlight) best = i;
   }
   return best;
@@ -41,12 +43,19 @@ export class ShardReplicas {
     urls: readonly string[],
     /** State carried over from the previous config, so a reload does not forget what it learned. */
     previous?: ShardReplicas,
+    syncing: readonly string[] = [],
   ) {
     this.replicas = urls.map((url) => {
       const old = previous?.replicas.find((r) => r.url === url);
       // Unknown replicas start live: the first request or probe decides, instead of refusing traffic
       // for a probe interval after every start and reload.
-      return { url, live: old?.live ?? true, inFlight: 0, lastError: old?.lastError };
+      return {
+        url,
+        live: old?.live ?? true,
+        inFlight: 0,
+        lastError: old?.lastError,
+        syncing: syncing.includes(url),
+      };
     });
     this.latency = previous?.latency ?? new LatencyWindow(128);
   }
@@ -58,9 +67,10 @@ export class ShardReplicas {
     return this.replicas[i];
   }
 
+  /** Live replicas that answer queries (a syncing one does not). */
   liveCount(): number {
     let n = 0;
-    for (const r of this.replicas) if (r.live) n++;
+    for (const r of this.replicas) if (r.live && !r.syncing) n++;
     return n;
   }
 

@@ -6,6 +6,8 @@ import type { RouterMetrics } from "./metrics.js";
 
 export interface RouterDeps {
   runtime(): IndexRuntime;
+  /** Writes still running on runtimes a reload replaced (0 when none). */
+  olderWritesInFlight?(): number;
   metrics: RouterMetrics;
   log: Logger;
 }

@@ -49,6 +49,17 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   let runtime = new IndexRuntime(initial, http, metrics, log);
   await runtime.start();
 
+  // Replaced runtimes with writes still running: a replica added by a reload misses those writes.
+  const retired = new Set<IndexRuntime>();
+  const olderWritesInFlight = () => {
+    let n = 0;
+    for (const r of retired) {
+      if (r.writesInFlight === 0) retired.delete(r);
+      else n += r.writesInFlight;
+    }
+    return n;
+  };
+
   let watcher: ConfigWatcher | undefined;
   if (typeof options.config === "string") {
     const path = options.config;
@@ -63,6 +74,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         const old = runtime;
         runtime = next;
         old.stop();
+        if (old.writesInFlight > 0) retired.add(old);
         metrics.configReloads.inc({ result: "ok" });
         log.info("config reloaded", {
           path,
@@ -84,7 +96,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     );
   }
 
-  const listener = createRouterListener({ runtime: () => runtime, metrics, log });
+  const listener = createRouterListener({ runtime: () => runtime, olderWritesInFlight, metrics, log });
   let listening: Listening;
   try {
     listening = await listen(createServer(listener), options.host ?? "127.0.0.1", options.port ?? 0, log);

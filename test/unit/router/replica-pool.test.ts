@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { pickReplica, type ReplicaState, ShardReplicas } from "../../../src/router/replica-pool.js";
 
-const r = (url: string, inFlight = 0, live = true): ReplicaState => ({
+const r = (url: string, inFlight = 0, live = true, syncing = false): ReplicaState => ({
   url,
   live,
   inFlight,
   lastError: undefined,
+  syncing,
 });
 
 describe("pickReplica", () => {
@@ -29,6 +30,20 @@ describe("pickReplica", () => {
     },
     { name: "none live", replicas: [r("a", 0, false), r("b", 0, false)], exclude: [], cursor: 0, want: -1 },
     { name: "all tried", replicas: [r("a"), r("b")], exclude: ["a", "b"], cursor: 1, want: -1 },
+    {
+      name: "the idlest is syncing",
+      replicas: [r("a", 3), r("b", 0, true, true), r("c", 2)],
+      exclude: [],
+      cursor: 0,
+      want: 2,
+    },
+    {
+      name: "only a syncing one is live",
+      replicas: [r("a", 0, false), r("b", 0, true, true)],
+      exclude: [],
+      cursor: 0,
+      want: -1,
+    },
   ])("when $name, then replica $want is picked", ({ replicas, exclude, cursor, want }) => {
     expect(pickReplica(replicas, new Set(exclude), cursor)).toBe(want);
   });
@@ -54,5 +69,19 @@ describe("ShardReplicas", () => {
     expect(next.replicas[0]!.lastError).toBe("connection refused");
     expect(next.latency.size).toBe(1);
     expect(next.liveCount()).toBe(1);
+  });
+
+  it("when a replica is syncing, then it is never picked for a query and does not count as a live replica", () => {
+    const s = new ShardReplicas("s0", ["http://a", "http://b"], undefined, ["http://b"]);
+    expect([1, 2, 3, 4].map(() => s.pick(new Set())?.url)).toEqual([
+      "http://a",
+      "http://a",
+      "http://a",
+      "http://a",
+    ]);
+    expect(s.liveCount()).toBe(1);
+    const flipped = new ShardReplicas("s0", ["http://a", "http://b"], s);
+    expect(flipped.replicas.map((x) => x.syncing)).toEqual([false, false]);
+    expect(flipped.liveCount()).toBe(2);
   });
 });
