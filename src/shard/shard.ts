@@ -1,7 +1,7 @@
 // One shard of one index generation: the SQLite store is the truth, the HNSW graph follows it.
 // Writes commit to SQLite first (the acknowledgement point), then update the graph and the filter
 // index; checkpoints let a restart skip most of the graph rebuild; compaction drops tombstones.
-import { readdir } from "node:fs/promises";
+import { copyFile, link, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as yieldNow } from "node:timers/promises";
 import type { Logger } from "../util/log.js";
@@ -13,7 +13,9 @@ import {
   sha256File,
   tempGraphPath,
 } from "./checkpoint.js";
+import { checkpointBaseName, parseSidecar } from "./checkpoint-choice.js";
 import { type CompactionPolicy, defaultCompactionPolicy, shouldCompact } from "./compaction.js";
+import { copyHashed } from "./copy-hashed.js";
 import { HttpError } from "./errors.js";
 import { FilterIndex } from "./filter-index.js";
 import { HnswIndex, type HnswParams } from "./hnsw-index.js";
@@ -529,12 +531,16 @@ export class Shard {
 
   /**
    * A consistent copy of this shard in `dir` (absent or empty), taken while it serves: writers wait
-   * while SQLite's online backup copies the database and hnswlib dumps the graph, so both stop at the
-   * same seq (queries go on). The graph lands as a committed checkpoint at that seq, so a shard started
-   * on the copy loads it and replays nothing; were it unusable, the start rebuilds from the database,
-   * which alone is the truth. Only this process touches its data dir: the copy is written to `dir`.
+   * while the database and the graph are copied, so both stop at the same seq (queries go on). The
+   * database: with the WAL folded in and the writers held, the file is the database at that seq and is
+   * copied as a file, hashed on the way (SQLite's online backup when a reader holds the WAL back).
+   * The graph: the last checkpoint when it covers that seq (checkpoint files are never rewritten, only
+   * replaced, so `linkGraph` may hard-link them into a copy that is only read and then deleted),
+   * else a fresh dump committed as a checkpoint at that seq. A shard started on the copy loads it and
+   * replays nothing; were it unusable, the start rebuilds from the database, which alone is the truth.
+   * Only this process touches its data dir: the copy is written to `dir`.
    */
-  async snapshotTo(dir: string): Promise<ShardCopy> {
+  async snapshotTo(dir: string, opts: { linkGraph?: boolean } = {}): Promise<ShardCopy> {
     this.assertWritable();
     const existing = await readdir(dir).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [] as string[];
@@ -548,31 +554,46 @@ export class Shard {
       );
     await ensureDir(dir);
     const started = performance.now();
+    // Digests taken while copying: those files are not read a second time to list them.
+    const known = new Map<string, { bytes: number; sha256: string }>();
     const copied = await this.writes.run(async () => {
       this.assertWritable();
       const seq = this.store.lastSeq;
-      await this.store.backupTo(join(dir, snapshotDatabaseFile));
+      const db = join(dir, snapshotDatabaseFile);
+      if (this.store.foldWal()) known.set(snapshotDatabaseFile, await copyHashed(this.store.path, db));
+      else await this.store.backupTo(db);
+      const graph = seq === this.checkpointSeq ? await this.copyCheckpoint(seq, dir, opts.linkGraph) : null;
+      if (graph) {
+        known.set(graph.name, graph);
+        return { seq, tmp: null, vectors: this.index.liveCount };
+      }
       const tmp = tempGraphPath(dir, seq);
       await this.index.write(tmp);
       return { seq, tmp, vectors: this.index.liveCount };
     });
-    await commitCheckpoint(dir, copied.tmp, {
-      seq: copied.seq,
-      count: copied.vectors,
-      dimension: this.config.dimension,
-      metric: this.config.metric,
-      m: this.config.m,
-      efConstruction: this.config.efConstruction,
-    });
+    if (copied.tmp !== null) {
+      const sidecar = await commitCheckpoint(dir, copied.tmp, {
+        seq: copied.seq,
+        count: copied.vectors,
+        dimension: this.config.dimension,
+        metric: this.config.metric,
+        m: this.config.m,
+        efConstruction: this.config.efConstruction,
+      });
+      known.set(`${checkpointBaseName(copied.seq)}.hnsw`, { bytes: sidecar.bytes, sha256: sidecar.sha256 });
+    }
     const files: ShardCopy["files"] = [];
     for (const name of (await readdir(dir)).sort()) {
-      const digest = await sha256File(join(dir, name));
-      if (digest) files.push({ name, ...digest });
+      if (name.startsWith(".")) continue;
+      const digest = known.get(name) ?? (await sha256File(join(dir, name)));
+      if (digest) files.push({ name, bytes: digest.bytes, sha256: digest.sha256 });
     }
     this.log.info("snapshot copy written", {
       dir,
       seq: copied.seq,
       vectors: copied.vectors,
+      database: known.has(snapshotDatabaseFile) ? "file copy" : "online backup",
+      graph: copied.tmp === null ? "last checkpoint" : "dumped",
       files: files.length,
       bytes: files.reduce((n, f) => n + f.bytes, 0),
       ms: Math.round(performance.now() - started),
@@ -587,6 +608,40 @@ export class Shard {
       seq: copied.seq,
       files,
     };
+  }
+
+  /**
+   * The committed checkpoint at `seq` into `dir` (graph and sidecar), linked or copied; null when it
+   * is gone or does not match its sidecar, and the caller dumps the graph instead.
+   */
+  private async copyCheckpoint(
+    seq: number,
+    dir: string,
+    linkGraph = false,
+  ): Promise<{ name: string; bytes: number; sha256: string } | null> {
+    const base = checkpointBaseName(seq);
+    const parsed = parseSidecar(
+      await readFile(join(this.checkpointDir, `${base}.json`), "utf8").catch(() => ""),
+    );
+    if (!parsed.ok || parsed.sidecar.seq !== seq) return null;
+    const name = `${base}.hnsw`;
+    const graph = { name, bytes: parsed.sidecar.bytes, sha256: parsed.sidecar.sha256 };
+    try {
+      if (linkGraph) {
+        await link(join(this.checkpointDir, name), join(dir, name));
+      } else {
+        const copied = await copyHashed(join(this.checkpointDir, name), join(dir, name));
+        if (copied.sha256 !== graph.sha256 || copied.bytes !== graph.bytes)
+          throw new Error("differs from its sidecar");
+      }
+      await copyFile(join(this.checkpointDir, `${base}.json`), join(dir, `${base}.json`));
+      return graph;
+    } catch (err) {
+      this.log.warn("snapshot dumps the graph instead of copying its checkpoint", { checkpoint: name, err });
+      await rm(join(dir, name), { force: true });
+      await rm(join(dir, `${base}.json`), { force: true });
+      return null;
+    }
   }
 
   /** Rebuild the graph without deleted elements, while reads and writes continue on the old one. */

@@ -65,7 +65,8 @@ export function mountSnapshotRoutes(app: express.Express, shard: Shard, log: Log
     await removeStale();
     const copy = newCopyId(Date.now());
     try {
-      res.json({ ...(await shard.snapshotTo(join(dir, copy))), copy });
+      // The copy is only read, then deleted: the graph checkpoint may be hard-linked into it.
+      res.json({ ...(await shard.snapshotTo(join(dir, copy), { linkGraph: true })), copy });
     } catch (err) {
       await rm(join(dir, copy), { recursive: true, force: true });
       throw err;

@@ -423,6 +423,19 @@ export class Store {
     await this.db.backup(path);
   }
 
+  /**
+   * Folds the WAL into the database file (checkpoint TRUNCATE). True when it completed: the file at
+   * `path` alone then holds every commit, so with the writers held it may be copied as a plain file.
+   */
+  foldWal(): boolean {
+    const [r] = this.db.pragma("wal_checkpoint(TRUNCATE)") as {
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }[];
+    return r !== undefined && r.busy === 0 && r.log === r.checkpointed;
+  }
+
   diskBytes(): number {
     let total = 0;
     for (const suffix of ["", "-wal", "-shm"]) {

@@ -213,6 +213,42 @@ describe("snapshot create and restore with real shards", () => {
     expect([...(await copiesOn(0)), ...(await copiesOn(1))]).toEqual([]);
   }, 120_000);
 
+  it("when shards whose last checkpoint covers their watermark are snapshotted, then the checkpoint is copied or linked instead of dumped, and both copies restore to the same documents and top-10", async () => {
+    // Restarted on the restored dirs: each loads its checkpoint, so the checkpoint is at lastSeq.
+    const shards = [];
+    for (let s = 0; s < 2; s++)
+      shards.push(
+        await startShard(shardDataDir(join(work, "restore-path"), "restored", generation, `shard-${s}`, 0)),
+      );
+    await snapshotOf(pathStore, "snap-ckpt-staging", shards);
+    await snapshotOf(pathStore, "snap-ckpt-http", shards, "http");
+    for (const s of shards) {
+      const copies = s.logs.filter((l) => l.msg === "snapshot copy written");
+      expect(copies).toHaveLength(2);
+      for (const c of copies) expect(c).toMatchObject({ database: "file copy", graph: "last checkpoint" });
+      await s.stop();
+    }
+    for (const name of ["snap-ckpt-staging", "snap-ckpt-http"]) {
+      await restoreTo(pathStore, name, `restore-${name}`, 2);
+      const restored = [];
+      for (let s = 0; s < 2; s++)
+        restored.push(
+          await startShard(
+            shardDataDir(join(work, `restore-${name}`), "restored", generation, `shard-${s}`, 0),
+          ),
+        );
+      expect(await idsOf(restored)).toEqual(snapshotIds);
+      expect(await top10(restored)).toEqual(snapshotTop10);
+      for (const s of restored) {
+        expect(s.logs.find((l) => l.msg === "loaded")).toMatchObject({
+          source: "checkpoint",
+          replayedRows: 0,
+        });
+        await s.stop();
+      }
+    }
+  }, 180_000);
+
   it("when a shard's copy is altered on its disk before it is fetched, then the snapshot is refused naming the file and the copy is removed", async () => {
     let altered = "";
     const tampering: typeof fetch = async (input, init) => {
@@ -340,6 +376,10 @@ describe("snapshot create and restore with real shards", () => {
     await Promise.all([writer, reader]);
     expect(queriesFailed).toBe(0);
     expect(queries).toBeGreaterThan(0);
+    // The database was copied as a file (WAL folded, writers held), the path this test checks.
+    expect(target.logs.filter((l) => l.msg === "snapshot copy written").at(-1)).toMatchObject({
+      database: "file copy",
+    });
 
     const watermark = (made.shards[0] as { seq: number }).seq;
     const expected = new Set<string>();
