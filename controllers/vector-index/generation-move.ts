@@ -87,8 +87,8 @@ export function backfillProgressOf(record: BackfillRecord): BackfillProgress {
   };
 }
 
-/** The golden set of spec.quality, or the probe texts (recall of ANN against exact needs no relevant ids). */
-async function goldenSet(
+/** The golden set of spec.quality, or the probe texts (recall of ANN against exact needs no relevant ids); the move's gate and the restore check (restore-verify.ts) read it. */
+export async function goldenSet(
   deps: ReconcilerDeps,
   namespace: string,
   vi: VectorIndex,

@@ -61,6 +61,7 @@ import { backfillProgress, failedMove, generationEntries } from "./move-status.j
 import { type ModelLookup, resolveModel } from "./resolve-model.js";
 import { restorePlan } from "./restore-plan.js";
 import { readRestoreSource } from "./restore-source.js";
+import { VERIFY_POLL_MS, verifyRestore } from "./restore-verify.js";
 import { indexStatus, type RestoredFrom, type RestoreObservation } from "./status.js";
 
 export interface VectorIndexOptions extends ControllerOptions {
@@ -350,6 +351,23 @@ export class VectorIndexReconciler implements Controller {
           `generation ${restoredGeneration} filled from IndexSnapshot ${plan.restore.snapshot}`,
         );
     }
+    // Then, with spec.quality, the golden-set check of the restored generation, once.
+    const restoredFrom = restore?.restoredFrom ?? previous?.restoredFrom;
+    const restoredGen = restoredFrom ? generationName(restoredFrom.fingerprint) : undefined;
+    const verified = restoredFrom
+      ? await verifyRestore({
+          deps,
+          probe: this.probe,
+          vi,
+          namespace,
+          restored: propsOf({ generation: restoredGen ?? "", fingerprint: restoredFrom.fingerprint }),
+          generation: restoredGen ?? "",
+          serving: recorded.generation === restoredGen,
+          ready: view.activeReady,
+          previous,
+        })
+      : undefined;
+    if (verified) restore = { ...restore, verified };
     const failed = failedMove(next, target);
     const applyError = converged.error ?? pruneError;
     const indexStatusNext = indexStatus({
@@ -376,7 +394,11 @@ export class VectorIndexReconciler implements Controller {
       else await deps.events.normal(obj, e.reason, e.message);
     }
     if (applyError) throw new Error(applyError);
-    return result.requeueAfterMs !== undefined ? { requeueAfterMs: Math.max(1, result.requeueAfterMs) } : {};
+    const requeue = Math.min(
+      result.requeueAfterMs ?? Number.POSITIVE_INFINITY,
+      verified?.reason === "Measuring" ? VERIFY_POLL_MS : Number.POSITIVE_INFINITY,
+    );
+    return Number.isFinite(requeue) ? { requeueAfterMs: Math.max(1, requeue) } : {};
   }
 }
 

@@ -14,6 +14,7 @@ import {
 } from "../shared/conditions.js";
 import type { LastSnapshot } from "./last-snapshot.js";
 import type { ModelResolution } from "./resolve-model.js";
+import { RESTORE_VERIFIED, type RestoreVerification } from "./restore-verify.js";
 
 export const RESTORED = "Restored";
 
@@ -27,6 +28,8 @@ export interface RestoreObservation {
   readonly restoring?: string;
   /** The restore is done (recorded now, or before). */
   readonly restoredFrom?: RestoredFrom;
+  /** The golden-set check of the restored generation (restore-verify.ts), when spec.quality is set. */
+  readonly verified?: RestoreVerification | undefined;
 }
 
 export interface IndexObservation {
@@ -160,6 +163,8 @@ export function indexStatus(o: IndexObservation): VectorIndexStatus {
       ),
     );
   else if (o.restore?.restoring) conditions.push(c(RESTORED, "False", "Restoring", o.restore.restoring));
+  const verified = o.restore?.verified;
+  if (verified) conditions.push(c(RESTORE_VERIFIED, verified.status, verified.reason, verified.message));
   const createdAt = o.previous?.generations?.find((g) => g.name === generation)?.createdAt ?? o.now;
   const rollout = move ? move.rollout : o.previous?.rollout;
   return finish(o, conditions, {

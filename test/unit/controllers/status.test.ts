@@ -267,4 +267,18 @@ describe("VectorIndex status with spec.restore", () => {
     expect(s.lastSnapshot).toEqual({ name: "s1", completedAt: T1 });
     expect(cond(s, "Restored")).toMatchObject({ status: "True", reason: "RestoreApplied" });
   });
+
+  it("when the golden-set check of the restored generation has a result, then RestoreVerified carries it", () => {
+    const s = indexStatus({
+      generation: 1,
+      resolution,
+      shards: [sts(1)],
+      router: deployment(1),
+      restore: { verified: { status: "False", reason: "RecallBelowMinimum", message: "recall@10 0.42" } },
+      previous: undefined,
+      now: T1,
+    });
+    expect(cond(s, "RestoreVerified")).toMatchObject({ status: "False", reason: "RecallBelowMinimum" });
+    expect(cond(s, "Ready")).toMatchObject({ status: "True" });
+  });
 });
