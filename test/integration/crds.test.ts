@@ -152,6 +152,8 @@ describe("examples", () => {
       "SHARDS",
       "VECTORS",
       "BACKFILL",
+      "LAST",
+      "SNAPSHOT",
       "AGE",
     ]);
     expect(vi).toMatch(/docs\s+minilm\s+2\s/);
