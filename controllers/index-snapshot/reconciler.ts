@@ -1,64 +1,59 @@
-// IndexSnapshot: validation and conditions only, for now. The copy itself (a Job per shard that
-// streams the shard's online backup to the store, then status with files, bytes and sha256) comes
-// with the snapshot issue; until then a snapshot stays Pending and says why.
+// IndexSnapshot: one point-in-time copy of one VectorIndex generation. A snapshot applied by hand
+// (no runner annotation) gets a Job, owned by it, that runs `embedops snapshot run NAME --kube` with
+// the index's spec.snapshot.store; the VectorIndex's CronJob creates its own objects and drives them
+// itself. Whoever runs the copy marks the object (runner annotation) and writes its status from
+// Running on; the operator writes only Pending and why (decision.ts), or Failed when the Job died
+// without the run recording an end.
 //
-// The finalizer is already taken so that objects created today are cleaned up correctly later:
-// deleting an IndexSnapshot will delete its files from the store (S3 prefix or PVC directory),
-// which no owner reference can do.
-import type { KubernetesObject } from "@kubernetes/client-node";
-import type { IndexSnapshot, IndexSnapshotStatus } from "../../src/api/v1alpha1/index.js";
+// The finalizer: deleting an IndexSnapshot should delete its files from the store (S3 prefix or PVC
+// directory), which no owner reference can do. Retention does so before it deletes an object (and
+// marks it); for any other deletion the operator, which holds neither the store's credentials nor
+// its volume, releases the object at once with a Warning event naming the files left behind and the
+// command that removes them. A missing index or store never blocks deletion.
+import type { KubernetesObject, V1Job } from "@kubernetes/client-node";
+import type { IndexSnapshot, IndexSnapshotStatus, VectorIndex } from "../../src/api/v1alpha1/index.js";
+import type { OwnerContext } from "../../src/builders/context.js";
+import { snapshotJob } from "../../src/builders/snapshot-job.js";
+import { snapshotJobName } from "../../src/builders/snapshot-runner.js";
+import { isNotFound } from "../../src/kube/errors.js";
 import { keyOf } from "../../src/kube/keys.js";
 import type { Controller, ReconcileContext, ReconcileResult } from "../../src/kube/operator-runtime.js";
-import { mergeConditions } from "../../src/kube/status.js";
-import { condition, INVALID_SPEC } from "../shared/conditions.js";
-import { type ControllerOptions, depsFrom, rfc3339 } from "../shared/deps.js";
+import { controllerReference } from "../../src/kube/owner.js";
+import { type ControllerOptions, depsFrom, type ReconcilerDeps, rfc3339 } from "../shared/deps.js";
 import { handleDeletion, readPrimary } from "../shared/primary.js";
-import { INDEX_SNAPSHOT, VECTOR_INDEX } from "../shared/resources.js";
+import { INDEX_SNAPSHOT, JOB, VECTOR_INDEX } from "../shared/resources.js";
 import { parseAs } from "../shared/spec-errors.js";
+import { type JobView, snapshotDecision } from "./decision.js";
+import { RUNNER_ANNOTATION, STORE_DELETED_ANNOTATION } from "./run-status.js";
 
-export interface SnapshotObservation {
-  readonly generation: number | undefined;
-  readonly invalidSpec?: string;
-  readonly indexFound?: boolean;
-  readonly indexName?: string;
-  readonly previous: IndexSnapshotStatus | undefined;
-  readonly now: string;
+export { snapshotDecision } from "./decision.js";
+
+async function readJob(deps: ReconcilerDeps, namespace: string, name: string): Promise<V1Job | undefined> {
+  try {
+    return (await deps.objects.read({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name, namespace },
+    })) as V1Job;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
-export function snapshotStatus(o: SnapshotObservation): IndexSnapshotStatus {
-  const c = (type: string, status: "True" | "False", reason: string, message: string) =>
-    condition(type, status, reason, message, o.generation);
-  const problem =
-    o.invalidSpec !== undefined
-      ? { reason: "InvalidSpec", message: o.invalidSpec }
-      : !o.indexFound
-        ? {
-            reason: "IndexNotFound",
-            message: `VectorIndex "${o.indexName}" not found; fix spec.indexRef.name`,
-          }
-        : { reason: "NotImplemented", message: "this operator version does not take snapshots yet" };
-  const conditions = mergeConditions(
-    o.previous?.conditions,
-    [
-      c("Ready", "False", problem.reason, problem.message),
-      c("Progressing", "False", problem.reason, problem.message),
-      c("Degraded", "False", "AsExpected", "no problems found"),
-      o.invalidSpec !== undefined
-        ? c(INVALID_SPEC, "True", "InvalidSpec", o.invalidSpec)
-        : c(INVALID_SPEC, "False", "Valid", "the spec is valid"),
-    ],
-    o.now,
-  ) as IndexSnapshotStatus["conditions"];
-  return {
-    ...(o.generation !== undefined ? { observedGeneration: o.generation } : {}),
-    conditions,
-    phase: o.invalidSpec !== undefined ? "Failed" : "Pending",
-  };
+function jobView(job: V1Job | undefined): JobView | undefined {
+  if (!job) return undefined;
+  const failed = job.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+  return failed
+    ? { failed: { reason: failed.reason ?? "Failed", message: failed.message ?? "the Job failed" } }
+    : {};
 }
 
 export class IndexSnapshotReconciler implements Controller {
   readonly name = "indexsnapshot";
   readonly resource = INDEX_SNAPSHOT;
+  // The end of an IndexSnapshot's Job (a pod that never ran the copy) wakes the snapshot.
+  readonly owns = [JOB];
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -66,23 +61,60 @@ export class IndexSnapshotReconciler implements Controller {
     const deps = depsFrom(context, this.options);
     const obj = await readPrimary(deps, INDEX_SNAPSHOT, key);
     if (!obj) return {};
-    if (await handleDeletion(deps, obj, async () => {})) return {};
     const previous = (obj as { status?: IndexSnapshotStatus }).status;
+    if (await handleDeletion(deps, obj, () => this.filesLeftBehind(deps, obj, previous))) return {};
     const base = { generation: obj.metadata?.generation, previous, now: rfc3339(deps.clock.now()) };
     const parsed = parseAs<IndexSnapshot>(obj, "IndexSnapshot");
     if (!parsed.ok) {
-      await deps.applier.applyStatus(obj, snapshotStatus({ ...base, invalidSpec: parsed.message }), previous);
+      const d = snapshotDecision({ ...base, invalidSpec: parsed.message });
+      await deps.applier.applyStatus(obj, d.status, previous);
       return {};
     }
     await deps.applier.addFinalizer(obj);
+    const namespace = obj.metadata?.namespace ?? "";
+    const name = obj.metadata?.name ?? "";
     const indexName = parsed.value.spec.indexRef.name;
-    const index = await readPrimary(
-      deps,
-      VECTOR_INDEX,
-      keyOf({ namespace: obj.metadata?.namespace, name: indexName }),
-    );
-    const status = snapshotStatus({ ...base, indexFound: index !== undefined, indexName });
-    await deps.applier.applyStatus(obj as KubernetesObject, status, previous);
+    const index = (await readPrimary(deps, VECTOR_INDEX, keyOf({ namespace, name: indexName }))) as
+      | VectorIndex
+      | undefined;
+    const store = index?.spec?.snapshot?.store;
+    const job = await readJob(deps, namespace, snapshotJobName(name));
+    const decision = snapshotDecision({
+      ...base,
+      indexName,
+      indexFound: index !== undefined,
+      hasStore: store !== undefined,
+      ...(obj.metadata?.annotations?.[RUNNER_ANNOTATION]
+        ? { runner: obj.metadata.annotations[RUNNER_ANNOTATION] }
+        : {}),
+      ...(job ? { job: jobView(job) ?? {} } : {}),
+    });
+    if (decision.createJob && store) {
+      const ctx: OwnerContext = {
+        namespace,
+        ownerReference: controllerReference(obj),
+        ownerLabels: obj.metadata?.labels,
+        image: deps.image,
+      };
+      await deps.applier.apply(snapshotJob(ctx, indexName, name, store));
+      await deps.events.normal(obj, "Created", `created Job/${snapshotJobName(name)}`);
+    }
+    if (decision.status) await deps.applier.applyStatus(obj as KubernetesObject, decision.status, previous);
     return {};
+  }
+
+  /** Only a Succeeded copy not already removed by retention leaves files behind; say where, and how to remove them. */
+  private async filesLeftBehind(
+    deps: ReconcilerDeps,
+    obj: KubernetesObject,
+    status: IndexSnapshotStatus | undefined,
+  ): Promise<void> {
+    if (obj.metadata?.annotations?.[STORE_DELETED_ANNOTATION] === "true" || !status?.location) return;
+    await deps.events.warning(
+      obj,
+      "StoreFilesKept",
+      `the snapshot's files stay at ${status.location}; remove them with ` +
+        `embedops snapshot delete ${obj.metadata?.name} --store ... (the operator cannot reach the store)`,
+    );
   }
 }

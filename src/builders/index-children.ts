@@ -1,7 +1,8 @@
 // Every child a VectorIndex needs, in apply order: shards of each generation that runs (headless
 // Service first, so pod DNS exists when the StatefulSet starts; the active generation, N+1 while
 // the index moves, N while it is retained after a promotion), the NetworkPolicy, the router's config
-// before the router that mounts it, then the backfill's plan before its Job. The generated auth
+// before the router that mounts it, then the backfill's plan before its Job, then spec.snapshot's
+// runner identity and CronJob (snapshot-cronjob.ts; removed with the schedule). The generated auth
 // Secret is not among them: its key is random, so the reconcile creates it once
 // (src/builders/router-auth.ts) instead of applying it every time.
 
@@ -21,6 +22,8 @@ import { routerService } from "./router-service.js";
 import { shardNetworkPolicy } from "./shard-network-policy.js";
 import { shardService } from "./shard-service.js";
 import { shardStatefulSet } from "./shard-statefulset.js";
+import { snapshotCronJob } from "./snapshot-cronjob.js";
+import { snapshotRoleBinding, snapshotRunnerName, snapshotServiceAccount } from "./snapshot-runner.js";
 
 /** The shard Services and StatefulSets of the generation `props` describes. */
 export function generationChildren(ctx: OwnerContext, props: IndexProps) {
@@ -49,7 +52,30 @@ export function indexChildren(
       ...(candidate && generations.backfill
         ? [backfillConfigMap(ctx, props, candidate), backfillJob(ctx, props, candidate)]
         : []),
+      ...snapshotChildren(ctx, props).present,
     ],
-    absent: [],
+    absent: snapshotChildren(ctx, props).absent,
+  };
+}
+
+/** The runner's ServiceAccount and RoleBinding while spec.snapshot is set (hand-applied runs use them too), the CronJob while it has a schedule. */
+function snapshotChildren(ctx: OwnerContext, props: IndexProps): DesiredChildren {
+  const policy = props.spec.snapshot;
+  const name = snapshotRunnerName(props.index);
+  const cronJob = snapshotCronJob(ctx, props.index, policy);
+  const runner = policy
+    ? [snapshotServiceAccount(ctx, props.index), snapshotRoleBinding(ctx, props.index)]
+    : [];
+  return {
+    present: [...runner, ...(cronJob ? [cronJob] : [])],
+    absent: [
+      ...(cronJob ? [] : [{ apiVersion: "batch/v1", kind: "CronJob", name }]),
+      ...(policy
+        ? []
+        : [
+            { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", name },
+            { apiVersion: "v1", kind: "ServiceAccount", name },
+          ]),
+    ],
   };
 }

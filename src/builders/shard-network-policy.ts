@@ -1,6 +1,7 @@
 // VectorIndex -> a NetworkPolicy that admits to its shard pods (all generations) only the index's
 // router pods, its backfill Job's pods (they copy N into N+1 while the index moves to a new
-// generation) and the embedops operator's pods (the recall gate asks N+1's shards for ANN and exact
+// generation), its snapshot pods (spec.snapshot's CronJob and IndexSnapshot Jobs ask each shard for
+// its copy) and the embedops operator's pods (the recall gate asks N+1's shards for ANN and exact
 // results): shards have no auth of their own, so the network is their boundary. Kubelet probes come
 // from the node and are not subject to it.
 import type { V1NetworkPolicy } from "@kubernetes/client-node";
@@ -27,6 +28,7 @@ export function shardNetworkPolicy(ctx: OwnerContext, index: string): V1NetworkP
           _from: [
             { podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "router" } } },
             { podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "backfill" } } },
+            { podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "snapshot" } } },
             {
               // The chart's operator Deployment (charts/embedops/templates/_helpers.tpl), any namespace.
               namespaceSelector: {},

@@ -54,7 +54,8 @@ fingerprint is --fingerprint, else that of --model (a model of the running serve
 source index's model in the running serve. A different --shards moves every document to the shard its
 id hashes to. Afterwards add a VectorIndex named NEW with the same model, shards and replicas to the
 file serve runs, and restart serve: it serves the restored data. serve itself runs spec.snapshot's
-schedule and retention (see README "Snapshots and restore"); the operator does not yet.`;
+schedule and retention (see README "Snapshots and restore"); in a cluster the VectorIndex's CronJob
+runs create --kube.`;
 
 const options = {
   store: { type: "string" },

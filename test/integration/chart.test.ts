@@ -63,6 +63,7 @@ describe("charts/embedops", () => {
       .sort();
     expect(kinds).toEqual([
       "ClusterRole",
+      "ClusterRole",
       "ClusterRoleBinding",
       "CustomResourceDefinition",
       "CustomResourceDefinition",

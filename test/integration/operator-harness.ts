@@ -80,11 +80,16 @@ export async function installCrds(cp: ControlPlaneCoordinates): Promise<void> {
   if (waited.code !== 0) throw new Error(`CRDs did not become Established: ${waited.stderr}`);
 }
 
-/** The ClusterRole of deploy/rbac/clusterrole.yaml, the same rules the Helm chart grants. */
+/**
+ * The ClusterRoles of deploy/rbac/ (the operator's and the snapshot runner's, which the operator
+ * binds per index), the same rules the Helm chart grants.
+ */
 export async function installClusterRole(cp: ControlPlaneCoordinates): Promise<void> {
-  const role = parse(readFileSync(join(ROOT, "deploy", "rbac", "clusterrole.yaml"), "utf8")) as V1ClusterRole;
   const rbac = adminKubeConfig(cp).makeApiClient(RbacAuthorizationV1Api);
-  await ignoreConflict(() => rbac.createClusterRole({ body: role }));
+  for (const file of ["clusterrole.yaml", "snapshot-runner-clusterrole.yaml"]) {
+    const role = parse(readFileSync(join(ROOT, "deploy", "rbac", file), "utf8")) as V1ClusterRole;
+    await ignoreConflict(() => rbac.createClusterRole({ body: role }));
+  }
 }
 
 /** Stands in for GET /info of an encoder pod (no pods run here): a fixed fingerprint per model. */

@@ -1,6 +1,5 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { snapshotStatus } from "../../../controllers/index-snapshot/reconciler.js";
 import { deploymentState } from "../../../controllers/shared/conditions.js";
 
 const d = (status: V1Deployment["status"], generation = 3, replicas = 2): V1Deployment => ({
@@ -25,17 +24,5 @@ describe("deploymentState", () => {
     ["no status was written yet", undefined, false],
   ])("when %s, then rolledOut is %s", (_what, status, rolledOut) => {
     expect(deploymentState(d(status)).rolledOut).toBe(rolledOut);
-  });
-});
-
-describe("IndexSnapshot status", () => {
-  it.each([
-    [{ invalidSpec: "spec.indexRef.name: required" }, "InvalidSpec", "Failed"],
-    [{ indexFound: false, indexName: "docs" }, "IndexNotFound", "Pending"],
-    [{ indexFound: true, indexName: "docs" }, "NotImplemented", "Pending"],
-  ])("when %o, then Ready is False with %s and the phase is %s", (o, reason, phase) => {
-    const s = snapshotStatus({ generation: 1, previous: undefined, now: "2026-01-01T00:00:00Z", ...o });
-    expect(s.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason });
-    expect(s.phase).toBe(phase);
   });
 });
