@@ -584,6 +584,10 @@ export async function run(argv: string[]): Promise<void> {
           },
           routerUrl: () => started.router,
           report: (statuses) => {
+            metrics.replicasSeeding.set(
+              { index: i.name },
+              statuses.filter((s) => s.phase !== "failed").length,
+            );
             const entry = state.indexes[i.name];
             if (!entry) return;
             if (statuses.length > 0) entry.seeding = statuses;

@@ -508,6 +508,7 @@ export class GenerationDriver {
     for (const generation of [...this.shards.keys()]) {
       if (keep.has(generation)) continue;
       this.shards.delete(generation);
+      this.syncing.delete(generation);
       this.log.info("generation: stopping and deleting", { index: this.index.name, generation });
       await this.io.stopShards(generation);
       this.io.removeData(generation);

@@ -3,12 +3,13 @@
 // serve.json. The data-plane servers keep their own /metrics.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Counter, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 
 export interface ServeMetrics {
   readonly registry: Registry;
   readonly rolloutsTotal: Counter<"model" | "result" | "reason">;
   readonly snapshotsTotal: Counter<"index" | "result">;
+  readonly replicasSeeding: Gauge<"index">;
 }
 
 export function createServeMetrics(): ServeMetrics {
@@ -25,6 +26,12 @@ export function createServeMetrics(): ServeMetrics {
       name: "embedops_serve_snapshots_total",
       help: "Scheduled snapshots (spec.snapshot.schedule) under embedops serve, by index and result (Succeeded, Failed).",
       labelNames: ["index", "result"] as const,
+      registers: [registry],
+    }),
+    replicasSeeding: new Gauge({
+      name: "embedops_serve_replicas_seeding",
+      help: "Shard replicas being seeded under embedops serve (in the router's write set, not yet queried), by index.",
+      labelNames: ["index"] as const,
       registers: [registry],
     }),
   };

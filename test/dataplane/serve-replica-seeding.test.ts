@@ -205,6 +205,8 @@ describe.skipIf(!haveModel())("embedops serve: raising spec.replicas under inges
     const after = readServeState(dataDir)!.indexes.docs!;
     expect(after.shards[0]).toEqual([first, second]);
     expect(after.seeding).toBeUndefined();
+    const serveMetrics = await (await fetch(`${readServeState(dataDir)!.metrics}/metrics`)).text();
+    expect(serveMetrics).toContain('embedops_serve_replicas_seeding{index="docs"} 0');
     const [ids1, ids2] = [await allIds(first), await allIds(second!)];
     expect(ids2.size).toBe(ids1.size);
     expect([...ids1].filter((id) => !ids2.has(id))).toEqual([]);

@@ -17,6 +17,16 @@ describe("serve's /metrics", () => {
     );
   });
 
+  it("when replicas are being seeded, then GET /metrics shows how many per index", async () => {
+    const metrics = createServeMetrics();
+    const { server, url } = await startServeMetrics(metrics);
+    close = () => server.close();
+    metrics.replicasSeeding.set({ index: "docs" }, 2);
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain(
+      'embedops_serve_replicas_seeding{index="docs"} 2',
+    );
+  });
+
   it("when another path is asked, then it answers 404 saying what it serves", async () => {
     const { server, url } = await startServeMetrics(createServeMetrics());
     close = () => server.close();
