@@ -134,6 +134,27 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: numbe
   return { value, seconds: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * `f(i)` run `reps` times (each followed by `after(i)`, untimed); the median time and the last value.
+ * The machine is shared: one run of anything, cp included, can land on a busy second.
+ */
+async function medianOf<T>(
+  reps: number,
+  f: (i: number) => Promise<T>,
+  after: (i: number) => Promise<void>,
+): Promise<{ value: T; seconds: number; all: number[] }> {
+  const all: number[] = [];
+  let value: T | undefined;
+  for (let i = 0; i < reps; i++) {
+    const t = await timed(() => f(i));
+    all.push(t.seconds);
+    value = t.value;
+    await after(i);
+  }
+  const sorted = [...all].sort((a, b) => a - b);
+  return { value: value as T, seconds: sorted[Math.floor(sorted.length / 2)] as number, all };
+}
+
 function commit(): string {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
@@ -154,6 +175,7 @@ export async function run(argv: string[]): Promise<void> {
       vectors: { type: "string", default: "200000" },
       batch: { type: "string", default: "1000" },
       "ef-construction": { type: "string", default: String(shardDefaults.efConstruction) },
+      reps: { type: "string", default: "3" },
       out: { type: "string", default: join(root, "bench", "results") },
     },
     strict: true,
@@ -161,8 +183,9 @@ export async function run(argv: string[]): Promise<void> {
   const n = Number.parseInt(values.vectors, 10);
   const batch = Number.parseInt(values.batch, 10);
   const efConstruction = Number.parseInt(values["ef-construction"], 10);
-  if (!(n >= 2 && batch >= 1 && batch <= 10_000 && efConstruction >= 1))
-    throw new Error("--vectors must be ≥ 2, --batch 1..10000, --ef-construction ≥ 1");
+  const reps = Number.parseInt(values.reps, 10);
+  if (!(n >= 2 && batch >= 1 && batch <= 10_000 && efConstruction >= 1 && reps >= 1 && reps <= 9))
+    throw new Error("--vectors must be ≥ 2, --batch 1..10000, --ef-construction ≥ 1, --reps 1..9");
   const machine = machineInfo();
   say(
     `snapshot bench: ${n} × ${DIM} vectors, ${SHARDS} shards, efConstruction ${efConstruction}; load ${machine.loadAverage.map((l) => l.toFixed(2)).join(" / ")}`,
@@ -220,59 +243,92 @@ export async function run(argv: string[]): Promise<void> {
     say(`data dirs: ${dataFiles} files, ${formatNumber(dataBytes / 1e6)} MB`);
 
     // The peer: cp -r of both data directories to a sibling on the same disk, then the same + sync.
-    await mkdir(join(work, "cp"));
-    const cp = await timed(() => sh("cp", ["-r", ...srcDirs, join(work, "cp")]));
-    const cpBytes = (await treeSize(join(work, "cp"))).bytes;
-    await rm(join(work, "cp"), { recursive: true, force: true });
+    // Each step starts from a synced disk (the restart's checkpoint writes are flushed first).
     await sh("sync", []);
-    await mkdir(join(work, "cp-sync"));
-    const cpSync = await timed(async () => {
-      await sh("cp", ["-r", ...srcDirs, join(work, "cp-sync")]);
-      await sh("sync", []);
-    });
-    await rm(join(work, "cp-sync"), { recursive: true, force: true });
-    await sh("sync", []);
+    let cpBytes = 0;
+    const cp = await medianOf(
+      reps,
+      async (i) => {
+        await mkdir(join(work, `cp-${i}`));
+        await sh("cp", ["-r", ...srcDirs, join(work, `cp-${i}`)]);
+      },
+      async (i) => {
+        cpBytes = (await treeSize(join(work, `cp-${i}`))).bytes;
+        await rm(join(work, `cp-${i}`), { recursive: true, force: true });
+        await sh("sync", []);
+      },
+    );
+    const cpSync = await medianOf(
+      reps,
+      async (i) => {
+        await mkdir(join(work, `cp-sync-${i}`));
+        await sh("cp", ["-r", ...srcDirs, join(work, `cp-sync-${i}`)]);
+        await sh("sync", []);
+      },
+      async (i) => {
+        await rm(join(work, `cp-sync-${i}`), { recursive: true, force: true });
+        await sh("sync", []);
+      },
+    );
     const cpT: Timed = { bytes: cpBytes, seconds: cp.seconds };
     say(
       `cp -r: ${formatNumber(cpBytes / 1e6)} MB in ${formatNumber(cp.seconds)} s = ${formatNumber(mbPerSecond(cpT))} MB/s; with sync ${formatNumber(mbPerSecond({ bytes: cpBytes, seconds: cpSync.seconds }))} MB/s`,
     );
 
     const steps: StepMeasure[] = [];
+    const runs: string[] = [
+      `cp -r ${cp.all.map((t) => formatNumber(t)).join(" / ")}`,
+      `cp -r + sync ${cpSync.all.map((t) => formatNumber(t)).join(" / ")}`,
+    ];
     const urls = shards.map((p) => [p.url]);
     const pair = async (kind: StoreKind, store: SnapshotStore, prefix: string) => {
-      const name = `snap-${kind}`;
-      const made = await timed(() =>
-        createSnapshot({
-          store,
-          prefix,
-          index: INDEX,
-          snapshot: name,
-          generation: GENERATION,
-          fingerprint: FP,
-          shards: urls,
-          stagingDir: join(work, `staging-${kind}`),
-          log: quiet,
-        }),
+      const name = (i: number) => `snap-${kind}-${i}`;
+      const made = await medianOf(
+        reps,
+        (i) =>
+          createSnapshot({
+            store,
+            prefix,
+            index: INDEX,
+            snapshot: name(i),
+            generation: GENERATION,
+            fingerprint: FP,
+            shards: urls,
+            // As the CLI does: a path store stages on its own filesystem (files renamed in).
+            stagingDir: store.stagingDir ?? join(work, `staging-${kind}`),
+            log: quiet,
+          }),
+        async (i) => {
+          if (i < reps - 1) await store.deletePrefix(snapshotRoot(prefix, INDEX, name(i)));
+          await sh("sync", []);
+        },
       );
+      runs.push(`snapshot → ${kind} ${made.all.map((t) => formatNumber(t)).join(" / ")}`);
       const files = made.value.shards.reduce((a, s) => a + s.files.length, 0);
       steps.push({ step: "snapshot", store: kind, bytes: made.value.bytes, seconds: made.seconds, files });
       say(
         `snapshot → ${kind}: ${formatNumber(made.value.bytes / 1e6)} MB in ${formatNumber(made.seconds)} s = ${formatNumber(mbPerSecond({ bytes: made.value.bytes, seconds: made.seconds }))} MB/s`,
       );
-      await sh("sync", []);
-      const target = join(work, `restore-${kind}`);
-      const restored = await timed(() =>
-        restoreSnapshot({
-          store,
-          root: snapshotRoot(prefix, INDEX, name),
-          expectedFingerprint: FP,
-          shards: SHARDS,
-          replicas: 1,
-          targetDir: (s, r) => shardDataDir(target, "restored", GENERATION, `shard-${s}`, r),
-          stagingDir: join(work, `restore-staging-${kind}`),
-          log: quiet,
-        }),
+      const target = (i: number) => join(work, `restore-${kind}-${i}`);
+      const restored = await medianOf(
+        reps,
+        (i) =>
+          restoreSnapshot({
+            store,
+            root: snapshotRoot(prefix, INDEX, name(reps - 1)),
+            expectedFingerprint: FP,
+            shards: SHARDS,
+            replicas: 1,
+            targetDir: (s, r) => shardDataDir(target(i), "restored", GENERATION, `shard-${s}`, r),
+            stagingDir: join(work, `restore-staging-${kind}`),
+            log: quiet,
+          }),
+        async (i) => {
+          await rm(target(i), { recursive: true, force: true });
+          await sh("sync", []);
+        },
       );
+      runs.push(`restore ← ${kind} ${restored.all.map((t) => formatNumber(t)).join(" / ")}`);
       if (restored.value.documents !== n)
         throw new Error(`restore from ${kind} gave ${restored.value.documents} documents, expected ${n}`);
       steps.push({
@@ -285,8 +341,6 @@ export async function run(argv: string[]): Promise<void> {
       say(
         `restore ← ${kind}: ${formatNumber(restored.value.bytes / 1e6)} MB in ${formatNumber(restored.seconds)} s = ${formatNumber(mbPerSecond({ bytes: restored.value.bytes, seconds: restored.seconds }))} MB/s`,
       );
-      await rm(target, { recursive: true, force: true });
-      await sh("sync", []);
     };
 
     await mkdir(join(work, "store"));
@@ -316,13 +370,18 @@ export async function run(argv: string[]): Promise<void> {
       steps: rows,
       target,
       notes: [
+        `Every figure is the median of ${reps} runs, each started on a synced disk (the machine is shared; ` +
+          `one run of anything, cp included, can land on a busy second). Runs in seconds: ${runs.join("; ")}.`,
         "All copies in one run on one disk (the OS temp dir; versitygw's posix backend lives there too). " +
           "MB = 10^6 bytes of shard files (shard.db + the graph checkpoint); cp moves the data dirs, which hold the same files.",
         "cp -r leaves its writes in the page cache; restore fsyncs every file and directory before it reports success " +
           "(the cp -r + sync row is the like-for-like figure for that).",
-        "snapshot = the shard's SQLite online backup and graph dump into a staging dir, then streaming to the store; " +
-          "restore = download, sha256 and size check of every file, then a durable copy into the new data dirs.",
-        "The two shards are copied one after the other by create and restore, as the CLI does.",
+        "snapshot = each shard copies itself into a staging dir (the database as a file with the WAL folded in and " +
+          "writers held, hashed while copying; the graph from the last checkpoint, which covers the copy here because " +
+          "the shards were restarted and are idle, else a fresh dump), fsynced; then into the store: renamed into a path " +
+          "store (staging on its filesystem), uploaded to S3. restore = download with sha256 and size taken in the same " +
+          "pass, fsynced, every file checked, then renamed into the new data dirs.",
+        "Both shards are copied at once (2 in parallel) by create and by restore, as the CLI does; each shard is its own process.",
         `HNSW efConstruction ${efConstruction} only sets how long the ingest takes (the default is ` +
           `${shardDefaults.efConstruction}); what is copied (rows, vectors, M links per node) does not depend on it.`,
       ],
