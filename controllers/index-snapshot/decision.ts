@@ -106,3 +106,50 @@ export function snapshotDecision(o: SnapshotObservation): SnapshotDecision {
     status: write("Pending", "WaitingForJob", "the snapshot Job starts the copy", true),
   };
 }
+
+export interface DeletionObservation {
+  /** Retention already removed the files (STORE_DELETED_ANNOTATION). */
+  readonly storeDeleted: boolean;
+  /** status.location: set once a run started writing to the store. */
+  readonly location?: string;
+  readonly indexFound: boolean;
+  readonly hasStore: boolean;
+  /** The object's delete Job; undefined when none exists. */
+  readonly job?: JobView & { readonly complete?: boolean };
+}
+
+export type DeletionDecision =
+  | {
+      readonly action: "release";
+      readonly event?: { type: "Normal" | "Warning"; reason: string; message: string };
+    }
+  | { readonly action: "createJob" }
+  | { readonly action: "wait" };
+
+/**
+ * Deleting an IndexSnapshot deletes its files through a short Job (the operator holds neither the
+ * store's credentials nor its volume). Nothing ever blocks deletion for long: no files, no index, no
+ * store or a failed Job release the object at once, with an event saying what was left behind.
+ */
+export function deletionDecision(o: DeletionObservation): DeletionDecision {
+  if (o.storeDeleted || !o.location) return { action: "release" };
+  const kept = (why: string) =>
+    ({
+      action: "release",
+      event: {
+        type: "Warning",
+        reason: "StoreFilesKept",
+        message: `${why}; the snapshot's files stay at ${o.location}: remove them with embedops snapshot delete`,
+      },
+    }) as const;
+  if (!o.indexFound) return kept("its VectorIndex is gone, and with it the store's settings");
+  if (!o.hasStore) return kept("its VectorIndex has no spec.snapshot.store any more");
+  if (!o.job) return { action: "createJob" };
+  if (o.job.failed) return kept(`the delete Job failed (${o.job.failed.reason}: ${o.job.failed.message})`);
+  if (o.job.complete)
+    return {
+      action: "release",
+      event: { type: "Normal", reason: "StoreFilesDeleted", message: `deleted the files at ${o.location}` },
+    };
+  return { action: "wait" };
+}

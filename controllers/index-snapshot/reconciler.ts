@@ -5,25 +5,27 @@
 // Running on; the operator writes only Pending and why (decision.ts), or Failed when the Job died
 // without the run recording an end.
 //
-// The finalizer: deleting an IndexSnapshot should delete its files from the store (S3 prefix or PVC
-// directory), which no owner reference can do. Retention does so before it deletes an object (and
-// marks it); for any other deletion the operator, which holds neither the store's credentials nor
-// its volume, releases the object at once with a Warning event naming the files left behind and the
-// command that removes them. A missing index or store never blocks deletion.
+// The finalizer: deleting an IndexSnapshot deletes its files from the store (S3 prefix or PVC
+// directory), which no owner reference can do. Retention does so itself before it deletes an object
+// (and marks it); for any other deletion the operator, which holds neither the store's credentials
+// nor its volume, runs a short Job `<name>-delete` (`embedops snapshot delete`) with the index's
+// store and releases the object when it ends. A missing index or store, or a failed Job, releases it
+// at once with a Warning event naming the files left behind (decision.ts deletionDecision).
 import type { KubernetesObject, V1Job } from "@kubernetes/client-node";
 import type { IndexSnapshot, IndexSnapshotStatus, VectorIndex } from "../../src/api/v1alpha1/index.js";
 import type { OwnerContext } from "../../src/builders/context.js";
-import { snapshotJob } from "../../src/builders/snapshot-job.js";
-import { snapshotJobName } from "../../src/builders/snapshot-runner.js";
+import { snapshotDeleteJob, snapshotJob } from "../../src/builders/snapshot-job.js";
+import { snapshotDeleteJobName, snapshotJobName } from "../../src/builders/snapshot-runner.js";
+import { FINALIZER } from "../../src/kube/apply.js";
 import { isNotFound } from "../../src/kube/errors.js";
 import { keyOf } from "../../src/kube/keys.js";
 import type { Controller, ReconcileContext, ReconcileResult } from "../../src/kube/operator-runtime.js";
 import { controllerReference } from "../../src/kube/owner.js";
 import { type ControllerOptions, depsFrom, type ReconcilerDeps, rfc3339 } from "../shared/deps.js";
-import { handleDeletion, readPrimary } from "../shared/primary.js";
+import { readPrimary } from "../shared/primary.js";
 import { INDEX_SNAPSHOT, JOB, VECTOR_INDEX } from "../shared/resources.js";
 import { parseAs } from "../shared/spec-errors.js";
-import { type JobView, snapshotDecision } from "./decision.js";
+import { deletionDecision, type JobView, snapshotDecision } from "./decision.js";
 import { RUNNER_ANNOTATION, STORE_DELETED_ANNOTATION } from "./run-status.js";
 
 export { snapshotDecision } from "./decision.js";
@@ -41,13 +43,22 @@ async function readJob(deps: ReconcilerDeps, namespace: string, name: string): P
   }
 }
 
-function jobView(job: V1Job | undefined): JobView | undefined {
+function jobView(job: V1Job | undefined): (JobView & { complete?: boolean }) | undefined {
   if (!job) return undefined;
-  const failed = job.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
-  return failed
-    ? { failed: { reason: failed.reason ?? "Failed", message: failed.message ?? "the Job failed" } }
-    : {};
+  const isTrue = (type: string) =>
+    job.status?.conditions?.find((c) => c.type === type && c.status === "True");
+  const failed = isTrue("Failed");
+  if (failed)
+    return { failed: { reason: failed.reason ?? "Failed", message: failed.message ?? "the Job failed" } };
+  return isTrue("Complete") ? { complete: true } : {};
 }
+
+const ownerContext = (deps: ReconcilerDeps, obj: KubernetesObject): OwnerContext => ({
+  namespace: obj.metadata?.namespace ?? "",
+  ownerReference: controllerReference(obj),
+  ownerLabels: obj.metadata?.labels,
+  image: deps.image,
+});
 
 export class IndexSnapshotReconciler implements Controller {
   readonly name = "indexsnapshot";
@@ -62,7 +73,7 @@ export class IndexSnapshotReconciler implements Controller {
     const obj = await readPrimary(deps, INDEX_SNAPSHOT, key);
     if (!obj) return {};
     const previous = (obj as { status?: IndexSnapshotStatus }).status;
-    if (await handleDeletion(deps, obj, () => this.filesLeftBehind(deps, obj, previous))) return {};
+    if (obj.metadata?.deletionTimestamp) return this.deleting(deps, obj, previous);
     const base = { generation: obj.metadata?.generation, previous, now: rfc3339(deps.clock.now()) };
     const parsed = parseAs<IndexSnapshot>(obj, "IndexSnapshot");
     if (!parsed.ok) {
@@ -90,31 +101,51 @@ export class IndexSnapshotReconciler implements Controller {
       ...(job ? { job: jobView(job) ?? {} } : {}),
     });
     if (decision.createJob && store) {
-      const ctx: OwnerContext = {
-        namespace,
-        ownerReference: controllerReference(obj),
-        ownerLabels: obj.metadata?.labels,
-        image: deps.image,
-      };
-      await deps.applier.apply(snapshotJob(ctx, indexName, name, store));
+      await deps.applier.apply(snapshotJob(ownerContext(deps, obj), indexName, name, store));
       await deps.events.normal(obj, "Created", `created Job/${snapshotJobName(name)}`);
     }
     if (decision.status) await deps.applier.applyStatus(obj as KubernetesObject, decision.status, previous);
     return {};
   }
 
-  /** Only a Succeeded copy not already removed by retention leaves files behind; say where, and how to remove them. */
-  private async filesLeftBehind(
+  /** The deletion branch: the files first (a Job), then the finalizer; never blocked for long. */
+  private async deleting(
     deps: ReconcilerDeps,
     obj: KubernetesObject,
     status: IndexSnapshotStatus | undefined,
-  ): Promise<void> {
-    if (obj.metadata?.annotations?.[STORE_DELETED_ANNOTATION] === "true" || !status?.location) return;
-    await deps.events.warning(
-      obj,
-      "StoreFilesKept",
-      `the snapshot's files stay at ${status.location}; remove them with ` +
-        `embedops snapshot delete ${obj.metadata?.name} --store ... (the operator cannot reach the store)`,
-    );
+  ): Promise<ReconcileResult> {
+    if (!obj.metadata?.finalizers?.includes(FINALIZER)) return {};
+    const namespace = obj.metadata.namespace ?? "";
+    const name = obj.metadata.name ?? "";
+    const indexName = (obj as { spec?: { indexRef?: { name?: string } } }).spec?.indexRef?.name ?? "";
+    const index = indexName
+      ? ((await readPrimary(deps, VECTOR_INDEX, keyOf({ namespace, name: indexName }))) as
+          | VectorIndex
+          | undefined)
+      : undefined;
+    const store = index?.spec?.snapshot?.store;
+    const job = jobView(await readJob(deps, namespace, snapshotDeleteJobName(name)));
+    const d = deletionDecision({
+      storeDeleted: obj.metadata.annotations?.[STORE_DELETED_ANNOTATION] === "true",
+      ...(status?.location ? { location: status.location } : {}),
+      indexFound: index !== undefined,
+      hasStore: store !== undefined,
+      ...(job ? { job } : {}),
+    });
+    if (d.action === "wait") return {};
+    if (d.action === "createJob") {
+      if (store) await deps.applier.apply(snapshotDeleteJob(ownerContext(deps, obj), indexName, name, store));
+      await deps.events.normal(
+        obj,
+        "DeletingStoreFiles",
+        `Job/${snapshotDeleteJobName(name)} deletes ${status?.location}`,
+      );
+      return {};
+    }
+    if (d.event?.type === "Warning") await deps.events.warning(obj, d.event.reason, d.event.message);
+    else if (d.event) await deps.events.normal(obj, d.event.reason, d.event.message);
+    await deps.applier.removeFinalizer(obj);
+    deps.log.info("finalizer removed", { kind: obj.kind, name, namespace });
+    return {};
   }
 }

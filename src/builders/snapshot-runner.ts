@@ -34,6 +34,9 @@ export const snapshotRunnerName = (index: string): string =>
 /** The Job that runs one hand-applied IndexSnapshot. */
 export const snapshotJobName = (snapshot: string): string => childName(snapshot, "run");
 
+/** The Job that deletes a deleted IndexSnapshot's files from the store. */
+export const snapshotDeleteJobName = (snapshot: string): string => childName(snapshot, "delete");
+
 /** Snapshot pods of an index (CronJob and hand-applied runs alike): what the shards' NetworkPolicy admits. */
 export function snapshotSelector(index: string): Labels {
   return {

@@ -362,7 +362,7 @@ describe("operator: spec.snapshot", () => {
     expect(await can("create", "indexsnapshots.embedops.dev", "default")).toBe("no");
   });
 
-  it("when an IndexSnapshot is applied by hand, then the operator creates its Job (owned by it) and `snapshot run` drives it to Succeeded", async () => {
+  it("when an IndexSnapshot is applied by hand, then the operator creates its Job (owned by it), `snapshot run` drives it to Succeeded, and deleting it deletes its files through a Job first", async () => {
     const vi = "hand-docs";
     const urls = await indexOnShards(
       "hand",
@@ -424,9 +424,40 @@ spec:
     await new Promise((res) => setTimeout(res, 3000));
     expect((await snap(name))?.status?.phase).toBe("Succeeded");
     expect(conditionOf(done as never, "Ready")?.status).toBe("True");
+
+    // Deleting it: a Job deletes its files from the index's store, then the object goes.
+    expect(existsSync(join(store, vi, name, "manifest.json"))).toBe(true);
+    const del = await kubectl(cp, ["-n", NS, "delete", "isnap", name, "--wait=false"]);
+    expect(del.code, del.stderr).toBe(0);
+    const delJob = await waitFor("the delete Job", () =>
+      batch.readNamespacedJob({ name: `${name}-delete`, namespace: NS }),
+    );
+    expect(delJob.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "IndexSnapshot", name });
+    expect(delJob.spec?.template.spec?.containers[0]?.args).toEqual([
+      ...["snapshot", "delete", name, "--from-index", vi],
+      ...["--store", "path:/snapshots"],
+    ]);
+    await new Promise((res) => setTimeout(res, 1000));
+    expect((await snap(name))?.metadata.uid).toBe(uid);
+    // What the delete Job's pod runs, then its end as the Job controller would record it.
+    const rm = await embedops(["snapshot", "delete", name, "--from-index", vi, "--store", `path:${store}`]);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(existsSync(join(store, vi, name))).toBe(false);
+    const now = new Date();
+    delJob.status = {
+      startTime: now,
+      completionTime: now,
+      succeeded: 1,
+      conditions: [
+        { type: "SuccessCriteriaMet", status: "True", lastTransitionTime: now },
+        { type: "Complete", status: "True", lastTransitionTime: now },
+      ],
+    };
+    await batch.replaceNamespacedJobStatus({ name: `${name}-delete`, namespace: NS, body: delJob });
+    await waitFor(`${name} released`, async () => ((await snap(name)) === undefined ? true : undefined));
   });
 
-  it("when an index's snapshot Job fails before the run starts, then the IndexSnapshot is Failed with the Job's reason", async () => {
+  it("when an index's snapshot Job fails before the run starts, then the IndexSnapshot is Failed with the Job's reason, and with no files it is deleted at once", async () => {
     const name = "hand-broken";
     const applied = await kubectl(
       cp,
@@ -474,5 +505,11 @@ spec:
     const ready = failed.status?.conditions?.find((c) => c.type === "Ready");
     expect(ready?.reason).toBe("JobFailed");
     expect(ready?.message).toContain("BackoffLimitExceeded");
+
+    // Nothing was written to the store: deleting it needs no Job.
+    const del = await kubectl(cp, ["-n", NS, "delete", "isnap", name, "--wait=false"]);
+    expect(del.code, del.stderr).toBe(0);
+    await waitFor(`${name} released`, async () => ((await snap(name)) === undefined ? true : undefined));
+    await expect(batch.readNamespacedJob({ name: `${name}-delete`, namespace: NS })).rejects.toThrow();
   });
 });

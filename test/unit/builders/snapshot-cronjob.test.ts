@@ -6,7 +6,7 @@ import type { SnapshotPolicy } from "../../../src/api/v1alpha1/snapshot-policy.j
 import { indexChildren } from "../../../src/builders/index-children.js";
 import type { IndexProps } from "../../../src/builders/index-props.js";
 import { snapshotCronJob } from "../../../src/builders/snapshot-cronjob.js";
-import { snapshotJob } from "../../../src/builders/snapshot-job.js";
+import { snapshotDeleteJob, snapshotJob } from "../../../src/builders/snapshot-job.js";
 import { ctx, FINGERPRINT, index } from "./fixtures.js";
 
 const pvc = { pvc: { claimName: "snaps" } };
@@ -154,5 +154,21 @@ describe("snapshotJob", () => {
     ]);
     expect(job.spec?.template.spec?.serviceAccountName).toBe("docs-snapshot");
     expect(job.spec?.backoffLimit).toBe(0);
+  });
+
+  it("when an IndexSnapshot is deleted, then its delete Job runs `snapshot delete NAME --from-index INDEX` with the store and no API token", () => {
+    const job = snapshotDeleteJob(ctx("IndexSnapshot", "docs-manual"), "docs", "docs-manual", s3);
+    expect(job.metadata?.name).toBe("docs-manual-delete");
+    const spec = job.spec?.template.spec;
+    expect(spec?.containers[0]?.args).toEqual([
+      ...["snapshot", "delete", "docs-manual", "--from-index", "docs"],
+      ...["--store", "s3://backups/team-a", "--endpoint", "https://s3.example.com"],
+    ]);
+    expect(spec?.automountServiceAccountToken).toBe(false);
+    expect(spec?.containers[0]?.env?.map((e) => e.valueFrom?.secretKeyRef?.name)).toEqual([
+      "s3-creds",
+      "s3-creds",
+    ]);
+    expect(job.spec?.activeDeadlineSeconds).toBeGreaterThan(0);
   });
 });

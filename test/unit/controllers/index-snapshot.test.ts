@@ -1,6 +1,6 @@
 // The IndexSnapshot controller's decision and the status a run writes, as tables.
 import { describe, expect, it } from "vitest";
-import { snapshotDecision } from "../../../controllers/index-snapshot/decision.js";
+import { deletionDecision, snapshotDecision } from "../../../controllers/index-snapshot/decision.js";
 import {
   humanBytes,
   retentionCandidatesOf,
@@ -216,5 +216,53 @@ describe("retentionCandidatesOf", () => {
       { name: "a", phase: "Succeeded", completedAt: NOW, createdAt: "2026-01-01T00:00:00.000Z" },
       { name: "d", createdAt: NOW },
     ]);
+  });
+});
+
+describe("deletionDecision", () => {
+  const at = "/snapshots/docs/s1/";
+  it.each([
+    {
+      name: "retention already deleted the files",
+      o: { storeDeleted: true, location: at },
+      action: "release",
+      event: undefined,
+    },
+    { name: "no run ever wrote to the store", o: {}, action: "release", event: undefined },
+    {
+      name: "the index is gone",
+      o: { location: at, indexFound: false },
+      action: "release",
+      event: "StoreFilesKept",
+    },
+    {
+      name: "the index has no store",
+      o: { location: at, hasStore: false },
+      action: "release",
+      event: "StoreFilesKept",
+    },
+    { name: "no delete Job yet", o: { location: at }, action: "createJob", event: undefined },
+    { name: "the delete Job runs", o: { location: at, job: {} }, action: "wait", event: undefined },
+    {
+      name: "the delete Job completed",
+      o: { location: at, job: { complete: true } },
+      action: "release",
+      event: "StoreFilesDeleted",
+    },
+    {
+      name: "the delete Job failed",
+      o: {
+        location: at,
+        job: {
+          failed: { reason: "DeadlineExceeded", message: "Job was active longer than specified deadline" },
+        },
+      },
+      action: "release",
+      event: "StoreFilesKept",
+    },
+  ])("when $name, then $action (event $event)", ({ o, action, event }) => {
+    const d = deletionDecision({ storeDeleted: false, indexFound: true, hasStore: true, ...o });
+    expect(d.action).toBe(action);
+    expect(d.action === "release" ? d.event?.reason : undefined).toBe(event);
   });
 });
