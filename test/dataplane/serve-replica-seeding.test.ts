@@ -236,4 +236,24 @@ describe.skipIf(!haveModel())("embedops serve: raising spec.replicas under inges
     const res = await post(`${before.router}/v1/query`, { text: (corpus[0] as Definition).lemma, k: 3 });
     expect(res.status).toBe(200);
   });
+
+  it("when serve starts with replicas: 2 and replica 1's data dir is empty beside replica 0's, then replica 1 is seeded before it serves", {
+    timeout: 180_000,
+  }, async () => {
+    serve!.proc.kill("SIGTERM");
+    expect(await serve!.exited).toBe(0);
+    writeFileSync(file, yaml(2));
+    serve = spawnServe({ dataDir, file });
+    const state = await waitServeReady(serve);
+    const first = state.indexes.docs!.shards[0]![0]!;
+    await until("the empty replica is seeded and serves queries", 120_000, () =>
+      serve!.output().includes("shard-0 replica 1 serves queries"),
+    );
+    expect(serve.output()).toContain("shard-0 replica 1 copying");
+    const shards = readServeState(dataDir)!.indexes.docs!.shards[0]!;
+    expect(shards).toHaveLength(2);
+    const [ids1, ids2] = [await allIds(first), await allIds(shards[1]!)];
+    expect(ids1.size).toBeGreaterThan(DOCS / 2);
+    expect(ids2).toEqual(ids1);
+  });
 });
