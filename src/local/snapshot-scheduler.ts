@@ -244,7 +244,9 @@ export class SnapshotScheduler {
 export async function activeFromRouterConfig(dataDir: string, index: string): Promise<ActiveGeneration> {
   const { config } = await loadRouterConfig(join(dataDir, "indexes", index, "router.json"));
   const g = config.generation;
-  return { generation: g.name, fingerprint: g.fingerprint, shards: g.shards.map((s) => s.replicas) };
+  // A replica being seeded (syncing) may not hold every document yet: never a snapshot's source.
+  const serving = (s: (typeof g.shards)[number]) => s.replicas.filter((u) => !s.syncing?.includes(u));
+  return { generation: g.name, fingerprint: g.fingerprint, shards: g.shards.map(serving) };
 }
 
 /** store.pvc is <data-dir>/snapshots/<claimName>/ under serve; store.s3 takes its credentials from the environment. */
