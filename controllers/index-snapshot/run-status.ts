@@ -94,9 +94,10 @@ export function runStatus(o: RunObservation): IndexSnapshotStatus {
     ...(o.objectGeneration !== undefined ? { observedGeneration: o.objectGeneration } : {}),
     conditions: conditionsFor(o),
     phase,
-    generation: o.start.generation,
-    fingerprint: o.start.fingerprint,
-    location: o.start.location,
+    // Unknown ones stay unset (a run that failed before it knew them): the schema refuses "".
+    ...(o.start.generation ? { generation: o.start.generation } : {}),
+    ...(o.start.fingerprint ? { fingerprint: o.start.fingerprint } : {}),
+    ...(o.start.location ? { location: o.start.location } : {}),
     startedAt: o.start.startedAt,
   };
   if (out.phase === "Running") return base;
@@ -129,9 +130,27 @@ export interface SnapshotObject {
     readonly name?: string;
     readonly creationTimestamp?: string | Date;
     readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
     readonly deletionTimestamp?: string | Date;
   };
   readonly status?: { readonly phase?: Phase; readonly completedAt?: string };
+}
+
+/**
+ * Scheduled snapshots a runner took but never finished (Pending or Running with the runner
+ * annotation). The CronJob forbids overlapping runs, so when a new run starts, any such object's
+ * runner is gone (its pod killed or evicted): it is marked Failed, and retention removes it a day
+ * later like any failed run.
+ */
+export function orphanedRuns(objects: readonly SnapshotObject[]): string[] {
+  return objects.flatMap((o) => {
+    const m = o.metadata;
+    const name = m?.name;
+    if (!name || m?.labels?.[TRIGGER_LABEL] !== SCHEDULED || m.deletionTimestamp) return [];
+    if (!m.annotations?.[RUNNER_ANNOTATION]) return [];
+    const phase = o.status?.phase ?? "Pending";
+    return phase === "Pending" || phase === "Running" ? [name] : [];
+  });
 }
 
 const iso = (t: string | Date | undefined) => (t instanceof Date ? t.toISOString() : t);

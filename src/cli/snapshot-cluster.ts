@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { type KubernetesObject, PatchStrategy } from "@kubernetes/client-node";
 import {
+  orphanedRuns,
   RUNNER_ANNOTATION,
   RUNNER_FIELD_MANAGER,
   type RunOutcome,
@@ -186,13 +187,8 @@ async function drive(
   return { outcome, ...(opened ? { store: opened } : {}) };
 }
 
-/** Scheduled snapshots of the index beyond spec.snapshot.retain, and Failed ones after a day: files, then objects. */
-async function applyRetention(
-  c: Cluster,
-  vi: VectorIndex,
-  opened: { store: SnapshotStore; prefix: string } | undefined,
-): Promise<string[]> {
-  const index = vi.metadata.name;
+/** The index's scheduled IndexSnapshots. */
+async function listScheduled(c: Cluster, index: string): Promise<SnapshotObject[]> {
   const listed = await c.clients.objects.list(
     API_VERSION,
     "IndexSnapshot",
@@ -203,6 +199,53 @@ async function applyRetention(
     undefined,
     `${LABEL.index}=${index},${TRIGGER_LABEL}=${SCHEDULED}`,
   );
+  return listed.items as SnapshotObject[];
+}
+
+/** Marks Failed the scheduled runs whose runner is gone (orphanedRuns); their status keeps what they recorded. */
+async function failOrphans(c: Cluster, index: string): Promise<string[]> {
+  const items = await listScheduled(c, index);
+  const names = orphanedRuns(items);
+  for (const name of names) {
+    const obj = items.find((o) => o.metadata?.name === name) as
+      | (SnapshotObject & { status?: IndexSnapshotStatus; metadata?: { generation?: number } })
+      | undefined;
+    const prev = obj?.status;
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+    await writeStatus(
+      c,
+      name,
+      runStatus({
+        start: {
+          generation: prev?.generation ?? "",
+          fingerprint: prev?.fingerprint ?? "",
+          startedAt: prev?.startedAt ?? now,
+          location: prev?.location ?? "",
+        },
+        outcome: {
+          phase: "Failed",
+          error:
+            `its runner (${obj?.metadata?.annotations?.[RUNNER_ANNOTATION]}) ended without recording an end ` +
+            "(pod killed or evicted); the copy is incomplete and restore refuses it",
+        },
+        objectGeneration: obj?.metadata?.generation,
+        previous: prev,
+        now,
+      }),
+    );
+    c.log.warn("snapshot run orphaned: marked Failed", { index, snapshot: name });
+  }
+  return names;
+}
+
+/** Scheduled snapshots of the index beyond spec.snapshot.retain, and Failed ones after a day: files, then objects. */
+async function applyRetention(
+  c: Cluster,
+  vi: VectorIndex,
+  opened: { store: SnapshotStore; prefix: string } | undefined,
+): Promise<string[]> {
+  const index = vi.metadata.name;
+  const listed = { items: await listScheduled(c, index) };
   const drop = retentionDecision(
     retentionCandidatesOf(listed.items as SnapshotObject[]),
     vi.spec.snapshot?.retain ?? 0,
@@ -247,6 +290,8 @@ export async function clusterCreate(values: Values, openStore: OpenStore): Promi
   if (index === undefined) throw new UsageError("snapshot create --kube needs --index NAME (a VectorIndex)");
   const c = connect(values);
   const vi = await readIndex(c, index);
+  // The CronJob forbids overlapping runs: a scheduled run still open now lost its runner.
+  await failOrphans(c, index);
   const name = pick(values, "name") ?? scheduledSnapshotName(index, new Date());
   const created = await c.clients.objects.create({
     apiVersion: API_VERSION,

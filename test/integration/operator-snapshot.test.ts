@@ -277,7 +277,7 @@ describe("operator: spec.snapshot", () => {
     );
   });
 
-  it("when the CronJob's command runs as the runner ServiceAccount, then an IndexSnapshot records the copy, a dead shard fails it with the reason, and retention keeps the newest `retain`", async () => {
+  it("when the CronJob's command runs as the runner ServiceAccount, then an IndexSnapshot records the copy, a dead shard fails it with the reason, a run whose pod died is failed by the next, and retention keeps the newest `retain`", async () => {
     const vi = "cron-docs";
     const urls = await indexOnShards(
       "cron",
@@ -334,7 +334,27 @@ describe("operator: spec.snapshot", () => {
     expect(ready?.message).toContain("shard 1");
     expect(ready?.message).toContain("127.0.0.1:9");
 
+    // A scheduled run whose pod was killed mid-copy: Running, taken by a runner that is gone.
+    const orphan = `${vi}-20260101-000000`;
+    await custom(cp).createNamespacedCustomObject({
+      group: "embedops.dev",
+      version: "v1alpha1",
+      namespace: NS,
+      plural: "indexsnapshots",
+      body: {
+        apiVersion: "embedops.dev/v1alpha1",
+        kind: "IndexSnapshot",
+        metadata: {
+          name: orphan,
+          labels: { "embedops.dev/index": vi, "embedops.dev/snapshot-trigger": "scheduled" },
+          annotations: { "embedops.dev/snapshot-runner": "cron-docs-snapshot-29000000-killed" },
+        },
+        spec: { indexRef: { name: vi } },
+      },
+    });
+
     // Two more good runs: retain 2 keeps the two newest Succeeded; the oldest goes, files first.
+    // The first of them finds the orphan (the CronJob forbids overlapping runs) and fails it.
     for (const n of [3, 4]) {
       const r = await create(`${vi}-20260101-00000${n}`, urls);
       expect(r.code, r.stderr).toBe(0);
@@ -344,6 +364,11 @@ describe("operator: spec.snapshot", () => {
     );
     expect(existsSync(join(store, vi, first))).toBe(false);
     expect((await snap(dead))?.status?.phase).toBe("Failed");
+    const orphaned = await snap(orphan);
+    expect(orphaned?.status?.phase).toBe("Failed");
+    expect(orphaned?.status?.conditions?.find((c) => c.type === "Ready")?.message).toContain(
+      "cron-docs-snapshot-29000000-killed",
+    );
     for (const n of [3, 4]) {
       expect((await snap(`${vi}-20260101-00000${n}`))?.status?.phase).toBe("Succeeded");
       expect(existsSync(join(store, vi, `${vi}-20260101-00000${n}`, "manifest.json"))).toBe(true);

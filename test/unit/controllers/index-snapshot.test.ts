@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { deletionDecision, snapshotDecision } from "../../../controllers/index-snapshot/decision.js";
 import {
   humanBytes,
+  orphanedRuns,
+  RUNNER_ANNOTATION,
   retentionCandidatesOf,
   runStatus,
   SCHEDULED,
@@ -264,5 +266,43 @@ describe("deletionDecision", () => {
     const d = deletionDecision({ storeDeleted: false, indexFound: true, hasStore: true, ...o });
     expect(d.action).toBe(action);
     expect(d.action === "release" ? d.event?.reason : undefined).toBe(event);
+  });
+});
+
+describe("orphanedRuns", () => {
+  it("when a new scheduled run starts, then scheduled runs still Pending or Running with a runner are orphans; others are not", () => {
+    const scheduled = { [TRIGGER_LABEL]: SCHEDULED };
+    const runner = { [RUNNER_ANNOTATION]: "pod-1" };
+    expect(
+      orphanedRuns([
+        {
+          metadata: { name: "running", labels: scheduled, annotations: runner },
+          status: { phase: "Running" },
+        },
+        { metadata: { name: "taken", labels: scheduled, annotations: runner } },
+        {
+          metadata: { name: "done", labels: scheduled, annotations: runner },
+          status: { phase: "Succeeded" },
+        },
+        { metadata: { name: "failed", labels: scheduled, annotations: runner }, status: { phase: "Failed" } },
+        { metadata: { name: "by-hand", labels: {}, annotations: runner }, status: { phase: "Running" } },
+        { metadata: { name: "no-runner", labels: scheduled }, status: { phase: "Pending" } },
+        { metadata: { name: "deleting", labels: scheduled, annotations: runner, deletionTimestamp: NOW } },
+      ]),
+    ).toEqual(["running", "taken"]);
+  });
+});
+
+describe("runStatus before the run knew its generation", () => {
+  it("when a run fails before it read the index, then generation, fingerprint and location stay unset (the schema refuses empty strings)", () => {
+    const s = runStatus({
+      start: { generation: "", fingerprint: "", startedAt: NOW, location: "" },
+      outcome: { phase: "Failed", error: "VectorIndex docs has no active generation yet" },
+      objectGeneration: 1,
+      previous: undefined,
+      now: NOW,
+    });
+    expect(s.phase).toBe("Failed");
+    expect("generation" in s || "fingerprint" in s || "location" in s).toBe(false);
   });
 });
