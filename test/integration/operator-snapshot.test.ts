@@ -15,6 +15,7 @@ import { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api } from "@kubernetes/clien
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { shardForId } from "../../src/router/shard-hash.js";
 import { call, type ShardProcess, startShardProcess } from "../dataplane/shard-process.js";
+import { startVersitygw, type Versitygw } from "../dataplane/versitygw.js";
 import { EncoderStandIn } from "./encoder-stand-in.js";
 import { adminKubeConfig, serviceAccountToken, writeKubeconfig } from "./harness/index.js";
 import {
@@ -40,6 +41,7 @@ const encoders = new EncoderStandIn();
 let operator: RunningOperator;
 const ROOT = join(import.meta.dirname, "..", "..");
 const started: ShardProcess[] = [];
+let s3: Versitygw | undefined;
 let work: string;
 
 const missing = (p: Promise<unknown>) =>
@@ -89,6 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await operator?.stop();
   await Promise.all(started.map((s) => s.stop()));
+  await s3?.stop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -127,12 +130,15 @@ async function snap(name: string): Promise<Snap | undefined> {
 }
 
 /** `embedops snapshot ...` as a process, the way the CronJob's or Job's container runs it. */
-function embedops(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function embedops(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [join(ROOT, "bin", "embedops.mjs"), ...args],
-      { cwd: ROOT, timeout: 120_000, env: { ...process.env, KUBECONFIG: "" } },
+      { cwd: ROOT, timeout: 120_000, env: { ...process.env, KUBECONFIG: "", ...env } },
       (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
     );
@@ -536,5 +542,64 @@ spec:
     expect(del.code, del.stderr).toBe(0);
     await waitFor(`${name} released`, async () => ((await snap(name)) === undefined ? true : undefined));
     await expect(batch.readNamespacedJob({ name: `${name}-delete`, namespace: NS })).rejects.toThrow();
+  });
+
+  it("when the store is S3, then the CronJob's own command, with the Secret's keys as its env, copies to the bucket and never prints a credential", async () => {
+    s3 = await startVersitygw();
+    const vi = "bucket-docs";
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: "s3-creds" },
+        stringData: {
+          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+        },
+      },
+    });
+    const urls = await indexOnShards(
+      "bucket",
+      20,
+      `  snapshot:
+    schedule: "0 * * * *"
+    retain: 3
+    store:
+      s3:
+        endpoint: ${s3.endpoint}
+        bucket: ${s3.bucket}
+        prefix: team-a
+        secretRef:
+          name: s3-creds
+`,
+    );
+    const cj = await waitFor("the CronJob", () =>
+      batch.readNamespacedCronJob({ name: `${vi}-snapshot`, namespace: NS }),
+    );
+    const container = cj.spec?.jobTemplate.spec?.template.spec?.containers[0];
+    // The pod's env as the kubelet would fill it from the secretKeyRefs.
+    const secret = await core.readNamespacedSecret({ name: "s3-creds", namespace: NS });
+    const env: Record<string, string> = {};
+    for (const e of container?.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref) env[e.name] = Buffer.from(secret.data?.[ref.key] ?? "", "base64").toString("utf8");
+    }
+    expect(Object.keys(env).sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+    const r = await embedops(
+      [
+        ...(container?.args ?? []),
+        ...["--kubeconfig", await runnerKubeconfig(vi)],
+        ...urls.flatMap((u) => ["--shard-url", u]),
+      ],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(s3.credentials.secretAccessKey);
+    const name = /isnap\/(\S+) Succeeded/.exec(r.stdout)?.[1] ?? "";
+    expect(name).toMatch(new RegExp(`^${vi}-\\d{8}-\\d{6}$`));
+    const done = await snap(name);
+    expect(done?.status?.phase).toBe("Succeeded");
+    expect(done?.status?.vectors).toBe(20);
+    expect(done?.status?.location).toBe(`s3://${s3.bucket}/team-a/${vi}/${name}/`);
+    expect(existsSync(join(s3.dir, s3.bucket, "team-a", vi, name, "manifest.json"))).toBe(true);
   });
 });
