@@ -314,7 +314,9 @@ export async function clusterCreate(values: Values, openStore: OpenStore): Promi
 }
 
 /** `snapshot run NAME --kube`: drives an IndexSnapshot applied by hand (what its Job runs). */
-export async function clusterRun(values: Values, name: string, openStore: OpenStore): Promise<void> {
+export async function clusterRun(values: Values, target: string, openStore: OpenStore): Promise<void> {
+  // kubectl's spelling works too: isnap/NAME.
+  const name = target.replace(/^(isnap|indexsnapshots?(\.embedops\.dev)?)\//, "");
   const c = connect(values);
   const obj = (await c.clients.objects.read(ref(c, "IndexSnapshot", name) as never)) as KubernetesObject & {
     spec?: { indexRef?: { name?: string } };

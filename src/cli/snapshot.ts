@@ -31,7 +31,7 @@ commands:
 in a cluster (--kube --namespace NS [--kubeconfig FILE]; see README "Snapshots in a cluster"):
   create --kube --index NAME               record the run as IndexSnapshot NAME-YYYYMMDD-HHMMSS, copy the
                                            active generation, then spec.snapshot.retain (the CronJob's command)
-  run SNAPSHOT --kube                      drive an IndexSnapshot applied by hand (its Job's command)
+  run [isnap/]SNAPSHOT --kube              drive an IndexSnapshot applied by hand (its Job's command)
   --shard-url URL[,URL]                    once per shard: replica URLs instead of the shard Services'
                                            in-cluster DNS names (outside a cluster, e.g. in tests)
 

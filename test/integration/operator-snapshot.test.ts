@@ -444,7 +444,17 @@ spec:
     const store = join(work, "hand-store");
     await mkdir(store, { recursive: true });
     const r = await embedops([
-      ...["snapshot", "run", name, "--kube", "--kubeconfig", await runnerKubeconfig(vi), "--namespace", NS],
+      // kubectl's spelling of the object, as a user would type it.
+      ...[
+        "snapshot",
+        "run",
+        `isnap/${name}`,
+        "--kube",
+        "--kubeconfig",
+        await runnerKubeconfig(vi),
+        "--namespace",
+        NS,
+      ],
       ...["--store", `path:${store}`, ...urls.flatMap((u) => ["--shard-url", u])],
     ]);
     expect(r.code, r.stderr).toBe(0);
