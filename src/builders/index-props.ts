@@ -19,6 +19,17 @@ export interface IndexProps {
   readonly encoder?: EncoderRouting | undefined;
   /** The model's authSecretRef, when its encoder wants a key. */
   readonly encoderAuth?: SecretKey | undefined;
+  /**
+   * New replicas being seeded (controllers/vector-index/replica-seeding.ts): the router config lists
+   * them as `syncing` (written to, not queried). Only for the generation it names.
+   */
+  readonly syncing?: SyncingReplicas | undefined;
+}
+
+export interface SyncingReplicas {
+  readonly generation: string;
+  /** Per shard name, the replica ordinals. */
+  readonly replicas: ReadonlyMap<string, readonly number[]>;
 }
 
 export interface EncoderRouting {

@@ -39,8 +39,25 @@ function generationFields(props: IndexProps, namespace: string): Record<string, 
     dimension: props.dimension,
     metric: props.spec.metric,
     encoder: encoderConfig(props, namespace),
-    shards: generationShards(props, namespace),
+    shards: withSyncing(props, generationShards(props, namespace)),
   };
+}
+
+/**
+ * Each shard's replicas being seeded (props.syncing) as its `syncing` list: the router writes to
+ * them and queries the others. A shard without any keeps the config as it was.
+ */
+function withSyncing(
+  props: IndexProps,
+  shards: { name: string; replicas: string[] }[],
+): { name: string; replicas: string[]; syncing?: string[] }[] {
+  const s = props.syncing;
+  if (!s || s.generation !== generationOf(props)) return shards;
+  return shards.map((shard) => {
+    const ordinals = s.replicas.get(shard.name) ?? [];
+    const syncing = ordinals.flatMap((r) => (shard.replicas[r] === undefined ? [] : [shard.replicas[r]]));
+    return syncing.length > 0 ? { ...shard, syncing } : shard;
+  });
 }
 
 /**

@@ -220,3 +220,61 @@ function storeFlags(store: SnapshotStore): {
     mounts: [],
   };
 }
+
+/** How a shard StatefulSet seeds replicas added to it (controllers/vector-index/replica-seeding.ts). */
+export interface ReplicaSeed {
+  /** The generation's fingerprint: the seed refuses a peer of another model. */
+  readonly fingerprint: string;
+  readonly namespace: string;
+  /**
+   * While new replicas seed: pods below this ordinal keep the revision they run (the template gained
+   * the seed container; rolling them now would leave their shard with no replica to query).
+   */
+  readonly partition?: number | undefined;
+}
+
+/**
+ * `set` with an init container running `embedops snapshot seed-replica` after any restore: a pod whose
+ * data dir is empty and whose ordinal is not 0 copies replica 0 (or another lower ordinal) of its
+ * shard over HTTP before the shard starts, and exits non-zero while no peer gives a copy. Its args
+ * do not depend on spec.replicas, so scaling again does not change the pod template.
+ */
+export function withReplicaSeed(set: V1StatefulSet, seed: ReplicaSeed): V1StatefulSet {
+  const pod = set.spec?.template.spec;
+  const main = pod?.containers[0];
+  const name = set.metadata?.name;
+  if (!set.spec || !pod || !main || !name) throw new Error(`StatefulSet ${name} has no pod template to seed`);
+  const peerTemplate = `http://${name}-{ordinal}.${name}.${seed.namespace}.svc:${HTTP_PORT}`;
+  return {
+    ...set,
+    spec: {
+      ...set.spec,
+      ...(seed.partition !== undefined && seed.partition > 0
+        ? { updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: seed.partition } } }
+        : {}),
+      template: {
+        ...set.spec.template,
+        spec: {
+          ...pod,
+          initContainers: [
+            ...(pod.initContainers ?? []),
+            {
+              name: "seed",
+              image: main.image,
+              imagePullPolicy: main.imagePullPolicy,
+              args: [
+                ...["snapshot", "seed-replica", "--data-dir", DATA_MOUNT],
+                ...["--fingerprint", seed.fingerprint, "--peer-template", peerTemplate],
+              ],
+              securityContext: main.securityContext,
+              volumeMounts: [
+                { name: "data", mountPath: DATA_MOUNT },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
