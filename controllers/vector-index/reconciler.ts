@@ -25,7 +25,7 @@ import {
 } from "../../src/builders/index-props.js";
 import { LABEL } from "../../src/builders/labels.js";
 import { backfillName, routerName, shardSetName } from "../../src/builders/names.js";
-import { withShardRestore } from "../../src/builders/shard-statefulset.js";
+import { withReplicaSeed, withShardRestore } from "../../src/builders/shard-statefulset.js";
 import { generationName } from "../../src/core/generation.js";
 import {
   advanceGeneration,
@@ -58,6 +58,8 @@ import { lastSnapshotOf } from "./last-snapshot.js";
 import { snapshotWatch } from "./last-snapshot-watch.js";
 import { modelWatch } from "./model-watch.js";
 import { backfillProgress, failedMove, generationEntries } from "./move-status.js";
+import { httpReplicaIo, type ReplicaIo } from "./replica-io.js";
+import { REPLICA_SYNC_POLL_MS, syncReplicas } from "./replica-sync.js";
 import { type ModelLookup, resolveModel } from "./resolve-model.js";
 import { restorePlan } from "./restore-plan.js";
 import { readRestoreSource } from "./restore-source.js";
@@ -69,6 +71,8 @@ export interface VectorIndexOptions extends ControllerOptions {
   readonly generations?: GenerationProbe;
   /** Caps analysisIntervalSeconds (tests and demos); default $EMBEDOPS_TEST_MIN_INTERVAL_SECONDS. */
   readonly maxIntervalSeconds?: number;
+  /** How new replicas are observed and caught up; default HTTP (replica-io.ts). */
+  readonly replicas?: ReplicaIo;
 }
 
 export class VectorIndexReconciler implements Controller {
@@ -82,9 +86,12 @@ export class VectorIndexReconciler implements Controller {
 
   private readonly probe: GenerationProbe;
   private readonly intervalCap: number | undefined;
+  private readonly replicaIo: ReplicaIo;
+  private readonly replicasListedSince = new Map<string, number>();
 
   constructor(private readonly options: VectorIndexOptions) {
     this.probe = options.generations ?? httpGenerationProbe();
+    this.replicaIo = options.replicas ?? httpReplicaIo();
     const env = process.env[MIN_INTERVAL_ENV];
     const cap = options.maxIntervalSeconds ?? (env ? Number(env) : undefined);
     this.intervalCap = cap !== undefined && cap > 0 ? cap : undefined;
@@ -251,8 +258,30 @@ export class VectorIndexReconciler implements Controller {
         ? { retained: [{ fingerprint: retained.fingerprint, encoder: encoderFor(retained.fingerprint) }] }
         : {}),
     };
-    const routed = propsOf(desired.activeGeneration);
-    const children = indexChildren(ctx, routed, generations);
+    // New replicas (spec.replicas raised): seeded, listed as syncing, caught up (replica-sync.ts).
+    const replicaSync = await syncReplicas({
+      deps,
+      io: this.replicaIo,
+      namespace,
+      props: propsOf(desired.activeGeneration),
+      previous: previous?.replicaSync,
+      listedSince: this.replicasListedSince,
+      now: nowMs,
+    });
+    const routed = { ...propsOf(desired.activeGeneration), syncing: replicaSync.syncing };
+    const seedSets = replicaSync.step.status.seeded === true;
+    const seed = (child: KubernetesObject): KubernetesObject =>
+      seedSets &&
+      child.kind === "StatefulSet" &&
+      child.metadata?.labels?.[LABEL.generation] === replicaSync.syncing.generation
+        ? withReplicaSeed(child as V1StatefulSet, {
+            fingerprint: desired.activeGeneration.fingerprint,
+            namespace,
+            partition: replicaSync.step.requeue ? replicaSync.step.status.servingReplicas : undefined,
+          })
+        : child;
+    const built = indexChildren(ctx, routed, generations);
+    const children = { ...built, present: built.present.map(seed) };
     const converged = await convergeChildren(
       deps.objects,
       deps.applier,
@@ -262,11 +291,13 @@ export class VectorIndexReconciler implements Controller {
         ? {
             ...children,
             // The restored generation's shards only; a later generation is backfilled from it.
-            present: children.present.map((child) =>
-              child.kind === "StatefulSet" &&
-              child.metadata?.labels?.[LABEL.generation] === restoredGeneration
-                ? withShardRestore(child as V1StatefulSet, plan.restore, spec.shards)
-                : child,
+            present: built.present.map((child) =>
+              seed(
+                child.kind === "StatefulSet" &&
+                  child.metadata?.labels?.[LABEL.generation] === restoredGeneration
+                  ? withShardRestore(child as V1StatefulSet, plan.restore, spec.shards)
+                  : child,
+              ),
             ),
           }
         : children,
@@ -377,6 +408,7 @@ export class VectorIndexReconciler implements Controller {
       ...(restore ? { restore } : {}),
       ...(router ? { router } : {}),
       ...(applyError ? { applyError } : {}),
+      replicaSync: { ...replicaSync.step.status, replicas: [...replicaSync.step.status.replicas] },
       move: {
         active: recorded,
         generations: generationEntries(view),
@@ -393,10 +425,17 @@ export class VectorIndexReconciler implements Controller {
       if (e.type === "Warning") await deps.events.warning(obj, e.reason, e.message);
       else await deps.events.normal(obj, e.reason, e.message);
     }
+    for (const r of replicaSync.synced)
+      await deps.events.normal(
+        obj,
+        "ReplicaSynced",
+        `replica ${r} caught up with replica 0; the routers query it`,
+      );
     if (applyError) throw new Error(applyError);
     const requeue = Math.min(
       result.requeueAfterMs ?? Number.POSITIVE_INFINITY,
       verified?.reason === "Measuring" ? VERIFY_POLL_MS : Number.POSITIVE_INFINITY,
+      replicaSync.step.requeue ? REPLICA_SYNC_POLL_MS : Number.POSITIVE_INFINITY,
     );
     return Number.isFinite(requeue) ? { requeueAfterMs: Math.max(1, requeue) } : {};
   }

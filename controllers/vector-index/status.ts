@@ -55,6 +55,8 @@ export interface IndexObservation {
   readonly restore?: RestoreObservation;
   /** The newest Succeeded IndexSnapshot of the index (last-snapshot.ts); undefined: none. */
   readonly lastSnapshot?: LastSnapshot | undefined;
+  /** New replicas of the active generation (replica-seeding.ts); kept from previous when absent. */
+  readonly replicaSync?: VectorIndexStatus["replicaSync"];
   readonly previous: VectorIndexStatus | undefined;
   readonly now: string;
 }
@@ -205,11 +207,13 @@ function finish(
   ) as VectorIndexStatus["conditions"];
   // Kept on every path: the restore stays recorded while the model is unresolved or the spec invalid.
   const restoredFrom = o.restore?.restoredFrom ?? o.previous?.restoredFrom;
+  const replicaSync = o.replicaSync ?? o.previous?.replicaSync;
   return {
     ...(o.generation !== undefined ? { observedGeneration: o.generation } : {}),
     conditions,
     ...fields,
     ...(o.lastSnapshot ? { lastSnapshot: o.lastSnapshot } : {}),
     ...(restoredFrom ? { restoredFrom } : {}),
+    ...(replicaSync ? { replicaSync } : {}),
   };
 }

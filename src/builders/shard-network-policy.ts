@@ -1,9 +1,10 @@
 // VectorIndex -> a NetworkPolicy that admits to its shard pods (all generations) only the index's
 // router pods, its backfill Job's pods (they copy N into N+1 while the index moves to a new
 // generation), its snapshot pods (spec.snapshot's CronJob and IndexSnapshot Jobs ask each shard for
-// its copy) and the embedops operator's pods (the recall gate asks N+1's shards for ANN and exact
-// results): shards have no auth of their own, so the network is their boundary. Kubelet probes come
-// from the node and are not subject to it.
+// its copy), the index's other shard pods (a new replica copies a peer of its shard: seed and
+// catch-up, controllers/vector-index/replica-seeding.ts) and the embedops operator's pods (the
+// recall gate asks N+1's shards for ANN and exact results): shards have no auth of their own, so
+// the network is their boundary. Kubelet probes come from the node and are not subject to it.
 import type { V1NetworkPolicy } from "@kubernetes/client-node";
 import { childMeta, type OwnerContext } from "./context.js";
 import { APP_NAME, allShardsSelector, LABEL, withCommon } from "./labels.js";
@@ -29,6 +30,8 @@ export function shardNetworkPolicy(ctx: OwnerContext, index: string): V1NetworkP
             { podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "router" } } },
             { podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "backfill" } } },
             { podSelector: { matchLabels: { [LABEL.index]: index, [LABEL.role]: "snapshot" } } },
+            // A new replica's seed init container copies a peer, and its catch-up reads the peer's rows.
+            { podSelector: { matchLabels: allShardsSelector(index) } },
             {
               // The chart's operator Deployment (charts/embedops/templates/_helpers.tpl), any namespace.
               namespaceSelector: {},

@@ -261,6 +261,7 @@ function expectedFingerprint(values: Values, dataDir: string, sourceIndex: strin
 export async function run(argv: string[]): Promise<void> {
   // A shard pod's init container (VectorIndex spec.restore): its own flags, see its --help.
   if (argv[0] === "restore-shard") return (await import("./snapshot-restore-shard.js")).run(argv.slice(1));
+  if (argv[0] === "seed-replica") return (await import("./snapshot-seed-replica.js")).run(argv.slice(1));
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options });
   const [command, name] = positionals;
   if (values.help || command === undefined) {

@@ -337,6 +337,36 @@ export const VectorIndexStatus = z
       })
       .optional()
       .describe("The snapshot spec.restore filled the first generation from, once its shards were ready."),
+    replicaSync: z
+      .strictObject({
+        generation: generationName.describe("The generation whose replicas this records."),
+        servingReplicas: count("Replicas 0..servingReplicas-1 of every shard serve queries."),
+        seeded: z
+          .boolean()
+          .optional()
+          .describe("Replicas were added in this generation: its shard pods carry the seed init container."),
+        replicas: z
+          .array(
+            z.strictObject({
+              shard: z.string().max(63).describe("Shard name, e.g. shard-0."),
+              replica: count("The replica's ordinal in its shard StatefulSet."),
+              phase: z
+                .enum(["Seeding", "Syncing", "Synced"])
+                .describe(
+                  "Seeding (copy of replica 0), Syncing (writes after it, no queries yet), Synced (serves).",
+                ),
+              seededAtSeq: count("Replica 0's seq the seed copy covers.").optional(),
+              rowsCaughtUp: count("Rows its catch-up copied.").optional(),
+              message: z.string().max(1024).optional().describe("Why it waits, or what failed last."),
+            }),
+          )
+          .max(1024)
+          .describe("Replicas added by raising spec.replicas, until the next change."),
+      })
+      .optional()
+      .describe(
+        "New replicas of the active generation: seeded from replica 0, then caught up, then queried.",
+      ),
   })
   .describe("Observed state, written by the operator.");
 

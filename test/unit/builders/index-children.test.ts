@@ -93,7 +93,7 @@ describe("VectorIndex children", () => {
     ]).toEqual([FINGERPRINT, "384", "32", "docs/g-0123456789ab/shard-0"]);
   });
 
-  it("when built, then only the index's router, backfill and snapshot pods and the operator may reach its shard pods", () => {
+  it("when built, then only the index's router, backfill, snapshot and other shard pods and the operator may reach its shard pods", () => {
     const np = ofKind<V1NetworkPolicy>("NetworkPolicy")[0];
     expect(np?.spec?.podSelector.matchLabels).toEqual({
       "embedops.dev/index": "docs",
@@ -103,6 +103,8 @@ describe("VectorIndex children", () => {
       { podSelector: { matchLabels: { "embedops.dev/index": "docs", "embedops.dev/role": "router" } } },
       { podSelector: { matchLabels: { "embedops.dev/index": "docs", "embedops.dev/role": "backfill" } } },
       { podSelector: { matchLabels: { "embedops.dev/index": "docs", "embedops.dev/role": "snapshot" } } },
+      // A new replica seeds from, and catches up with, a peer of its shard.
+      { podSelector: { matchLabels: { "embedops.dev/index": "docs", "embedops.dev/role": "shard" } } },
       {
         namespaceSelector: {},
         podSelector: {
