@@ -465,6 +465,108 @@ export function quickstartFlow(cluster: E2eCluster): void {
       );
     });
 
+    it("when a snapshot is taken by hand and by the schedule into a PVC and restored into a new index, then runner pods copy every shard and the restored index answers as the source", async () => {
+      const top3 = async (url: string, key: string) => {
+        const res = await fetch(`${url}/v1/query`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+          body: JSON.stringify({ text: "an illness of children who lack vitamin D and sunlight", k: 3 }),
+        });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { results: { id: string }[] }).results.map((r) => r.id);
+      };
+      const before = await top3(router!.url, apiKey);
+      const claim =
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: snapshots}\n" +
+        "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n";
+      kubectl(["-n", NS, "apply", "-f", "-"], claim);
+      const policy = { schedule: "* * * * *", retain: 1, store: { pvc: { claimName: "snapshots" } } };
+      kubectl([
+        ...["-n", NS, "patch", `vectorindex/${INDEX}`, "--type=merge"],
+        ...["-p", JSON.stringify({ spec: { snapshot: policy } })],
+      ]);
+      const manual =
+        "apiVersion: embedops.dev/v1alpha1\nkind: IndexSnapshot\nmetadata: {name: manual}\n" +
+        `spec: {indexRef: {name: ${INDEX}}}\n`;
+      kubectl(["-n", NS, "apply", "-f", "-"], manual);
+      type SnapshotView = KubeItem & { status?: { phase?: string; vectors?: number; location?: string } };
+      const snapshots = () => items(["-n", NS, "get", "indexsnapshots"]) as SnapshotView[];
+      const failedOne = (all: SnapshotView[]) => all.find((x) => x.status?.phase === "Failed");
+      const made = await until("the hand-made snapshot Succeeded", 420, () => {
+        const all = snapshots();
+        const bad = failedOne(all);
+        if (bad) throw new Error(`snapshot ${bad.metadata.name} Failed: ${JSON.stringify(bad.status)}`);
+        const m = all.find((x) => x.metadata.name === "manual");
+        return m?.status?.phase === "Succeeded" ? m : undefined;
+      });
+      expect(made.status?.vectors).toBeGreaterThanOrEqual(1979);
+      const scheduled = await until("a scheduled snapshot Succeeded", 300, () =>
+        snapshots().find((x) => x.metadata.name.startsWith(`${INDEX}-`) && x.status?.phase === "Succeeded"),
+      );
+      expect(scheduled.status?.vectors).toBeGreaterThanOrEqual(1979);
+      const last = await until("status.lastSnapshot", 120, () => {
+        const v = kubectl([
+          "-n",
+          NS,
+          "get",
+          `vectorindex/${INDEX}`,
+          "-o",
+          "jsonpath={.status.lastSnapshot.name}",
+        ]);
+        return v === "" ? undefined : v;
+      });
+      expect(last === "manual" || last.startsWith(`${INDEX}-`), last).toBe(true);
+      // No more scheduled runs: the CronJob goes with the schedule (retention keeps the one it made).
+      kubectl([
+        ...["-n", NS, "patch", `vectorindex/${INDEX}`, "--type=merge"],
+        ...["-p", JSON.stringify({ spec: { snapshot: { ...policy, schedule: null } } })],
+      ]);
+
+      const copy =
+        "apiVersion: embedops.dev/v1alpha1\nkind: VectorIndex\nmetadata: {name: copy}\n" +
+        "spec: {modelRef: {name: minilm}, metric: cosine, shards: 2, replicas: 1, restore: {snapshotName: manual}}\n";
+      kubectl(["-n", NS, "apply", "-f", "-"], copy);
+      kubectl(["-n", NS, "wait", "--for=condition=Ready", "vectorindex/copy", "--timeout=600s"]);
+      const restored = await until("status.restoredFrom", 120, () => {
+        const v = kubectl(["-n", NS, "get", "vectorindex/copy", "-o", "jsonpath={.status.restoredFrom}"]);
+        return v === "" ? undefined : (JSON.parse(v) as { snapshot: string; vectors?: number });
+      });
+      expect(restored).toMatchObject({ snapshot: "manual", vectors: made.status?.vectors });
+      const copyService = kubectl([
+        ...["-n", NS, "get", "svc", "-l", "embedops.dev/index=copy,embedops.dev/role=router"],
+        ...["-o", "jsonpath={.items[0].metadata.name}"],
+      ]);
+      const copyKey = Buffer.from(
+        kubectl(["-n", NS, "get", "secret", "copy-auth", "-o", "jsonpath={.data.api-key}"]),
+        "base64",
+      ).toString("utf8");
+      const copyRouter = await cluster.reach(NS, copyService);
+      try {
+        await until("the restored index's router is ready", 120, async () =>
+          (await fetch(`${copyRouter.url}/readyz`)).ok ? true : undefined,
+        );
+        expect(await top3(copyRouter.url, copyKey)).toEqual(before);
+      } finally {
+        copyRouter.close();
+      }
+      process.stderr.write(
+        `[e2e] snapshots: manual ${made.status?.vectors} vectors at ${made.status?.location}; ` +
+          `scheduled ${scheduled.metadata.name}; restored into copy: ${JSON.stringify(restored)}\n`,
+      );
+
+      // Leave the namespace as the deletion test expects: only the quickstart's objects.
+      kubectl(["-n", NS, "delete", "vectorindex/copy", "--wait=true", "--timeout=300s"]);
+      kubectl(["-n", NS, "delete", "indexsnapshots", "--all", "--wait=true", "--timeout=300s"]);
+      kubectl([
+        ...["-n", NS, "patch", `vectorindex/${INDEX}`, "--type=json"],
+        ...["-p", JSON.stringify([{ op: "remove", path: "/spec/snapshot" }])],
+      ]);
+      await until("the snapshot runner's pods gone", 300, () =>
+        pods(`embedops.dev/index=${INDEX},embedops.dev/role=snapshot`).length === 0 ? true : undefined,
+      );
+      kubectl(["-n", NS, "delete", "pvc", "snapshots", "--wait=true", "--timeout=120s"]);
+    });
+
     it("when the VectorIndex is deleted, then everything it owned is gone, volumes included", async () => {
       const uid = kubectl(["-n", NS, "get", `vectorindex/${INDEX}`, "-o", "jsonpath={.metadata.uid}"]);
       router?.close();
