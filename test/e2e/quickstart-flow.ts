@@ -567,6 +567,135 @@ export function quickstartFlow(cluster: E2eCluster): void {
       kubectl(["-n", NS, "delete", "pvc", "snapshots", "--wait=true", "--timeout=120s"]);
     });
 
+    it("when replicas go from 1 to 2 under writes, then each new replica is seeded from its peer, catches up and holds every acknowledged write before it serves", async () => {
+      const acked: string[] = [];
+      let failed = 0;
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 0; writing && i < 20_000; i++) {
+          const id = `e2e-replica-${i}`;
+          try {
+            const res = await fetch(`${router!.url}/v1/documents`, {
+              method: "POST",
+              headers: headers(),
+              body: JSON.stringify({ documents: [{ id, text: `replica test document number ${i}` }] }),
+              signal: AbortSignal.timeout(10_000),
+            });
+            if (res.ok) acked.push(id);
+            else failed++;
+            await res.arrayBuffer();
+          } catch {
+            failed++;
+          }
+        }
+      })();
+      await until("writes acknowledged before the change", 60, () => (acked.length >= 10 ? true : undefined));
+      const changedAt = Date.now();
+      kubectl([
+        ...["-n", NS, "patch", `vectorindex/${INDEX}`, "--type=merge"],
+        ...["-p", JSON.stringify({ spec: { replicas: 2 } })],
+      ]);
+      type ReplicaSync = {
+        servingReplicas: number;
+        replicas?: { shard: string; replica: number; phase: string }[];
+      };
+      const phasesSeen = new Set<string>();
+      const synced = await until("both new replicas Synced and serving", 600, () => {
+        const raw = kubectl([
+          "-n",
+          NS,
+          "get",
+          `vectorindex/${INDEX}`,
+          "-o",
+          "jsonpath={.status.replicaSync}",
+        ]);
+        if (raw === "") return undefined;
+        const sync = JSON.parse(raw) as ReplicaSync;
+        for (const r of sync.replicas ?? []) phasesSeen.add(r.phase);
+        const news = (sync.replicas ?? []).filter((r) => r.replica === 1);
+        return sync.servingReplicas === 2 && news.length === SHARDS && news.every((r) => r.phase === "Synced")
+          ? sync
+          : undefined;
+      });
+      const syncedAfterMs = Date.now() - changedAt;
+      const ackedAtSync = acked.length;
+      await until("writes acknowledged after the sync", 60, () =>
+        acked.length > ackedAtSync + 5 ? true : undefined,
+      );
+      writing = false;
+      await writer;
+      // The operator recorded the new replicas while they were not yet serving.
+      expect(
+        [...phasesSeen].some((p) => p !== "Synced"),
+        [...phasesSeen].join(","),
+      ).toBe(true);
+
+      const generation = kubectl([
+        ...["-n", NS, "get", `vectorindex/${INDEX}`],
+        ...["-o", "jsonpath={.status.activeGeneration}"],
+      ]);
+      const missing: string[] = [];
+      const counts: string[] = [];
+      try {
+        for (let shard = 0; shard < SHARDS; shard++) {
+          const selector = `embedops.dev/index=${INDEX},embedops.dev/generation=${generation},embedops.dev/shard=shard-${shard}`;
+          const ips = (
+            JSON.parse(kubectl(["-n", NS, "get", "pods", "-l", selector, "-o", "json"])) as {
+              items: { metadata: { name: string }; status?: { podIP?: string } }[];
+            }
+          ).items
+            .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
+            .map((p) => p.status?.podIP ?? "");
+          expect(ips.length, `shard-${shard} pods`).toBe(2);
+          const count = async (ip: string) =>
+            ((await (await fetch(`http://${ip}:8080/v1/stats`)).json()) as { count: number }).count;
+          const ids = async (ip: string) => {
+            const out = new Set<string>();
+            for (let after = 0; ; ) {
+              const page = (await (
+                await fetch(`http://${ip}:8080/v1/scan?afterSeq=${after}&limit=1000`)
+              ).json()) as {
+                items: { id: string }[];
+                nextAfterSeq: number;
+                done: boolean;
+              };
+              for (const item of page.items) out.add(item.id);
+              if (page.done) return out;
+              after = page.nextAfterSeq;
+            }
+          };
+          const [ids0, ids1] = [await ids(ips[0]!), await ids(ips[1]!)];
+          // The graph's live count agrees with the database on the seeded replica.
+          expect(await count(ips[1]!), `shard-${shard} replica 1: graph count vs stored rows`).toBe(
+            ids1.size,
+          );
+          const lacking = [...ids0].filter((id) => !ids1.has(id));
+          expect(lacking.slice(0, 10), `shard-${shard}: documents of replica 0 missing on replica 1`).toEqual(
+            [],
+          );
+          // Anything more on replica 1 is a write the router did not acknowledge (replica 0 refused or
+          // timed out while replica 1 committed): never an acknowledged one, since those are on both.
+          const extra = [...ids1].filter((id) => !ids0.has(id));
+          expect(
+            extra.filter((id) => acked.includes(id)),
+            "acknowledged writes only on replica 1",
+          ).toEqual([]);
+          counts.push(
+            `shard-${shard}: ${ids0.size}/${ids1.size}${extra.length ? ` (+${extra.slice(0, 3).join(",")})` : ""}`,
+          );
+          for (const id of acked.filter((a) => shardForId(a, SHARDS) === shard))
+            if (!ids1.has(id) || !ids0.has(id)) missing.push(id);
+        }
+      } finally {
+        process.stderr.write(
+          `[e2e] replicas 1 -> 2: Synced after ${syncedAfterMs} ms; phases seen ${[...phasesSeen].join(",")}; ` +
+            `${acked.length} writes acknowledged, ${failed} refused; documents on replica 0/1 ${counts.join(", ")}; ` +
+            `${JSON.stringify(synced.replicas)}\n`,
+        );
+      }
+      expect(missing, "acknowledged writes missing on a new replica").toEqual([]);
+    });
+
     it("when the VectorIndex is deleted, then everything it owned is gone, volumes included", async () => {
       const uid = kubectl(["-n", NS, "get", `vectorindex/${INDEX}`, "-o", "jsonpath={.metadata.uid}"]);
       router?.close();
