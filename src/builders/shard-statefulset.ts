@@ -2,7 +2,7 @@
 // PersistentVolumeClaim (the shard's SQLite database and HNSW checkpoints). A generation filled from
 // a snapshot (spec.restore) also gets an init container that lays the snapshot out in an empty data
 // dir (withShardRestore).
-import type { V1EnvVar, V1StatefulSet, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import type { V1StatefulSet } from "@kubernetes/client-node";
 import type { SnapshotStore } from "../api/v1alpha1/index.js";
 import { hnswArgs } from "../core/role-args.js";
 import { childMeta, type OwnerContext } from "./context.js";
@@ -17,6 +17,7 @@ import {
   podSecurityContext,
   readinessProbe,
 } from "./pod-security.js";
+import { SNAPSHOT_MOUNT, storeWiring } from "./snapshot-runner.js";
 
 export const DATA_MOUNT = "/data";
 
@@ -121,7 +122,7 @@ export function shardStatefulSet(ctx: OwnerContext, props: ShardStatefulSetProps
 }
 
 /** Where spec.snapshot.store.pvc is mounted (read-only) in a restoring shard pod. */
-export const RESTORE_STORE_MOUNT = "/snapshots";
+export const RESTORE_STORE_MOUNT = SNAPSHOT_MOUNT;
 
 /** The snapshot a generation is filled from (controllers/vector-index/restore-plan.ts). */
 export interface ShardRestore {
@@ -148,7 +149,7 @@ export function withShardRestore(set: V1StatefulSet, restore: ShardRestore, shar
   const shard = /^shard-(\d+)$/.exec(label)?.[1];
   if (!set.spec || !pod || !main || shard === undefined)
     throw new Error(`StatefulSet ${set.metadata?.name} is not a shard StatefulSet (shard label "${label}")`);
-  const store = storeFlags(restore.store);
+  const store = storeWiring(restore.store, { volume: "snapshot-store", readOnly: true });
   return {
     ...set,
     spec: {
@@ -181,43 +182,6 @@ export function withShardRestore(set: V1StatefulSet, restore: ShardRestore, shar
         },
       },
     },
-  };
-}
-
-function storeFlags(store: SnapshotStore): {
-  args: string[];
-  env: V1EnvVar[];
-  volumes: V1Volume[];
-  mounts: V1VolumeMount[];
-} {
-  if (store.pvc)
-    return {
-      args: ["--store", `path:${RESTORE_STORE_MOUNT}`],
-      env: [],
-      volumes: [
-        {
-          name: "snapshot-store",
-          persistentVolumeClaim: { claimName: store.pvc.claimName, readOnly: true },
-        },
-      ],
-      mounts: [{ name: "snapshot-store", mountPath: RESTORE_STORE_MOUNT, readOnly: true }],
-    };
-  const s3 = store.s3;
-  if (!s3) throw new Error("snapshot store sets neither pvc nor s3; set exactly one");
-  const fromSecret = (key: string): V1EnvVar => ({
-    name: key,
-    valueFrom: { secretKeyRef: { name: s3.secretRef.name, key } },
-  });
-  const prefix = s3.prefix.replace(/^\/+|\/+$/g, "");
-  return {
-    args: ["--store", `s3://${s3.bucket}${prefix ? `/${prefix}` : ""}`, "--endpoint", s3.endpoint],
-    env: [
-      fromSecret("AWS_ACCESS_KEY_ID"),
-      fromSecret("AWS_SECRET_ACCESS_KEY"),
-      ...(s3.region ? [{ name: "AWS_REGION", value: s3.region }] : []),
-    ],
-    volumes: [],
-    mounts: [],
   };
 }
 

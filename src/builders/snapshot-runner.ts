@@ -71,22 +71,31 @@ export function snapshotRoleBinding(ctx: OwnerContext, index: string): V1RoleBin
   };
 }
 
-/** The --store/--endpoint flags, the env (secret references only) and the volume of a store. */
-export function storeWiring(store: SnapshotStore): {
+/**
+ * The --store/--endpoint flags, the env (secret references only) and the volume of a store, for a
+ * snapshot pod and for a restoring shard pod's init container alike (shard-statefulset.ts). A PVC is
+ * mounted at /snapshots as the volume `volume` (default "store"), read-only when `readOnly`.
+ */
+export function storeWiring(
+  store: SnapshotStore,
+  options: { readonly volume?: string; readonly readOnly?: boolean } = {},
+): {
   args: string[];
   env: V1EnvVar[];
   volumes: V1Volume[];
   mounts: V1VolumeMount[];
 } {
+  const volume = options.volume ?? "store";
+  const readOnly = options.readOnly ? { readOnly: true } : {};
   if (store.pvc)
     return {
       args: ["--store", `path:${SNAPSHOT_MOUNT}`],
       env: [],
-      volumes: [{ name: "store", persistentVolumeClaim: { claimName: store.pvc.claimName } }],
-      mounts: [{ name: "store", mountPath: SNAPSHOT_MOUNT }],
+      volumes: [{ name: volume, persistentVolumeClaim: { claimName: store.pvc.claimName, ...readOnly } }],
+      mounts: [{ name: volume, mountPath: SNAPSHOT_MOUNT, ...readOnly }],
     };
   const s3 = store.s3;
-  if (!s3) throw new Error("spec.snapshot.store sets neither pvc nor s3; set exactly one");
+  if (!s3) throw new Error("the snapshot store sets neither pvc nor s3; set exactly one");
   const fromSecret = (key: string): V1EnvVar => ({
     name: key,
     valueFrom: { secretKeyRef: { name: s3.secretRef.name, key } },
