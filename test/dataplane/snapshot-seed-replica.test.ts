@@ -4,8 +4,9 @@
 // the watermark are caught up by POST /v1/sync {from, afterSeq: W}; a dir that holds a database,
 // and ordinal 0, are left alone; an unreachable peer makes it exit non-zero without a database.
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -127,6 +128,46 @@ describe("embedops snapshot seed-replica", () => {
     expect(first.stdout).toContain("replica 0 is the first of its shard");
     expect(existsSync(join(zero, "shard.db"))).toBe(false);
   }, 30_000);
+
+  it("when it runs as every shard pod's init container (ordinal from $HOSTNAME) on ordinal 0 or on a dir with a database, then it exits 0 without asking a peer and leaves every file as it was", async () => {
+    // The operator's args (src/builders/shard-statefulset.ts), with a peer that never answers: asking
+    // it would wait the default 120 s and fail. A restarted replica must not depend on replica 0.
+    const asPod = (dir: string, pod: string) =>
+      new Promise<{ code: number; stdout: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [
+            ...[join(root, "bin", "embedops.mjs"), "snapshot", "seed-replica", "--fingerprint", fp],
+            ...["--data-dir", dir, "--peer-template", "http://127.0.0.1:1/{ordinal}"],
+          ],
+          { cwd: root, env: { ...process.env, HOSTNAME: pod }, timeout: 20_000 },
+          (err, stdout) => resolve({ code: err ? 1 : 0, stdout }),
+        ),
+      );
+    const digests = async (dir: string) => {
+      const out: Record<string, string> = {};
+      for (const e of await readdir(dir, { recursive: true, withFileTypes: true }))
+        if (e.isFile()) {
+          const path = join(e.parentPath, e.name);
+          out[path] = createHash("sha256").update(readFileSync(path)).digest("hex");
+        }
+      return out;
+    };
+    const held = join(work, "replica-1");
+    const before = await digests(held);
+    expect(Object.keys(before).some((f) => f.endsWith("shard.db"))).toBe(true);
+    const restarted = await asPod(held, "docs-g-5eedfeed0123-shard-0-1");
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toContain("already holds a shard database");
+    expect(await digests(held)).toEqual(before);
+
+    const first = join(work, "pod-ordinal-0");
+    await mkdir(first);
+    const zero = await asPod(first, "docs-g-5eedfeed0123-shard-0-0");
+    expect(zero.code).toBe(0);
+    expect(zero.stdout).toContain("replica 0 is the first of its shard");
+    expect(await readdir(first)).toEqual([]);
+  }, 60_000);
 
   it("when no peer answers, then it exits 1 naming the peer and leaves no database", async () => {
     const dir = join(work, "replica-2");
