@@ -25,7 +25,7 @@ import {
 } from "../../src/builders/index-props.js";
 import { LABEL } from "../../src/builders/labels.js";
 import { backfillName, routerName, shardSetName } from "../../src/builders/names.js";
-import { withReplicaSeed, withShardRestore } from "../../src/builders/shard-statefulset.js";
+import { withShardRestore } from "../../src/builders/shard-statefulset.js";
 import { generationName } from "../../src/core/generation.js";
 import {
   advanceGeneration,
@@ -269,19 +269,9 @@ export class VectorIndexReconciler implements Controller {
       now: nowMs,
     });
     const routed = { ...propsOf(desired.activeGeneration), syncing: replicaSync.syncing };
-    const seedSets = replicaSync.step.status.seeded === true;
-    const seed = (child: KubernetesObject): KubernetesObject =>
-      seedSets &&
-      child.kind === "StatefulSet" &&
-      child.metadata?.labels?.[LABEL.generation] === replicaSync.syncing.generation
-        ? withReplicaSeed(child as V1StatefulSet, {
-            fingerprint: desired.activeGeneration.fingerprint,
-            namespace,
-            partition: replicaSync.step.requeue ? replicaSync.step.status.servingReplicas : undefined,
-          })
-        : child;
-    const built = indexChildren(ctx, routed, generations);
-    const children = { ...built, present: built.present.map(seed) };
+    // Every shard StatefulSet carries the seed init container (shard-statefulset.ts): raising
+    // spec.replicas changes only their replica count, so the serving pods do not roll.
+    const children = indexChildren(ctx, routed, generations);
     const converged = await convergeChildren(
       deps.objects,
       deps.applier,
@@ -291,13 +281,11 @@ export class VectorIndexReconciler implements Controller {
         ? {
             ...children,
             // The restored generation's shards only; a later generation is backfilled from it.
-            present: built.present.map((child) =>
-              seed(
-                child.kind === "StatefulSet" &&
-                  child.metadata?.labels?.[LABEL.generation] === restoredGeneration
-                  ? withShardRestore(child as V1StatefulSet, plan.restore, spec.shards)
-                  : child,
-              ),
+            present: children.present.map((child) =>
+              child.kind === "StatefulSet" &&
+              child.metadata?.labels?.[LABEL.generation] === restoredGeneration
+                ? withShardRestore(child as V1StatefulSet, plan.restore, spec.shards)
+                : child,
             ),
           }
         : children,

@@ -29,7 +29,7 @@ export interface ReplicaSyncStatus {
   readonly generation: string;
   /** Replicas 0..servingReplicas-1 of every shard serve queries. */
   readonly servingReplicas: number;
-  /** Set once replicas were added in this generation: its StatefulSets carry the seed init container. */
+  /** Set once replicas were added in this generation (every shard StatefulSet carries the seed init container). */
   readonly seeded?: boolean;
   readonly replicas: readonly ReplicaSyncEntry[];
 }

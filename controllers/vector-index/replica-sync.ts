@@ -1,7 +1,7 @@
 // One reconcile's replica seeding, the shell around replica-seeding.ts: observe the new replicas of
 // the active generation (replica-io.ts), decide, start the catch-ups it asks for. The reconciler
-// lists the syncing replicas in the router config, adds the seed init container to the shard
-// StatefulSets once the generation grew, records the step in status.replicaSync and requeues.
+// lists the syncing replicas in the router config (the shard StatefulSets carry the seed init
+// container from the start), records the step in status.replicaSync and requeues.
 import type { VectorIndexStatus } from "../../src/api/v1alpha1/index.js";
 import type { IndexProps, SyncingReplicas } from "../../src/builders/index-props.js";
 import { generationOf, shardsOf } from "../../src/builders/index-props.js";

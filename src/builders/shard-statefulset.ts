@@ -1,8 +1,9 @@
 // VectorIndex -> per shard of the generation, a StatefulSet: `replicas` copies, each with its own
-// PersistentVolumeClaim (the shard's SQLite database and HNSW checkpoints). A generation filled from
-// a snapshot (spec.restore) also gets an init container that lays the snapshot out in an empty data
-// dir (withShardRestore).
-import type { V1StatefulSet } from "@kubernetes/client-node";
+// PersistentVolumeClaim (the shard's SQLite database and HNSW checkpoints). Every pod runs the `seed`
+// init container first: a replica added later copies replica 0 before it starts (seedContainer). A
+// generation filled from a snapshot (spec.restore) also gets an init container, before the seed, that
+// lays the snapshot out in an empty data dir (withShardRestore).
+import type { V1Container, V1StatefulSet } from "@kubernetes/client-node";
 import type { SnapshotStore } from "../api/v1alpha1/index.js";
 import { hnswArgs } from "../core/role-args.js";
 import { childMeta, type OwnerContext } from "./context.js";
@@ -33,6 +34,7 @@ export function shardStatefulSet(ctx: OwnerContext, props: ShardStatefulSetProps
   const name = shardSetName(index, generation, shard);
   const selector = shardSelector(index, generation, shard);
   const labels = withCommon(selector, ctx.ownerLabels);
+  const image = ctx.image;
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -71,10 +73,13 @@ export function shardStatefulSet(ctx: OwnerContext, props: ShardStatefulSetProps
               ],
             },
           },
+          // In every template from the start, not added when spec.replicas goes up: a template change
+          // rolls the serving pods, and replica 0 restarting refuses writes under writeQuorum all.
+          initContainers: [seedContainer(image, name, ctx.namespace, props.fingerprint)],
           containers: [
             {
               name: "shard",
-              image: ctx.image,
+              image,
               imagePullPolicy: "IfNotPresent",
               args: [
                 "shard",
@@ -137,10 +142,11 @@ export interface ShardRestore {
 
 /**
  * `set` with an init container running `embedops snapshot restore-shard` for its shard (the number in
- * its embedops.dev/shard label) out of `shards`: it fills an empty data dir from the snapshot after
- * checking every file's sha256, and leaves a data dir that holds data alone, so a restarted pod never
- * restores over newer writes. S3 credentials come from the store's Secret through secretKeyRef; a
- * PVC store is mounted read-only.
+ * its embedops.dev/shard label) out of `shards`, before the seed container: it fills an empty data
+ * dir from the snapshot after checking every file's sha256, and leaves a data dir that holds data
+ * alone, so a restarted pod never restores over newer writes (and the seed then finds a database and
+ * copies nothing). S3 credentials come from the store's Secret through secretKeyRef; a PVC store is
+ * mounted read-only.
  */
 export function withShardRestore(set: V1StatefulSet, restore: ShardRestore, shards: number): V1StatefulSet {
   const pod = set.spec?.template.spec;
@@ -177,6 +183,7 @@ export function withShardRestore(set: V1StatefulSet, restore: ShardRestore, shar
                 ...store.mounts,
               ],
             },
+            ...(pod.initContainers ?? []),
           ],
           volumes: [...(pod.volumes ?? []), ...store.volumes],
         },
@@ -185,60 +192,28 @@ export function withShardRestore(set: V1StatefulSet, restore: ShardRestore, shar
   };
 }
 
-/** How a shard StatefulSet seeds replicas added to it (controllers/vector-index/replica-seeding.ts). */
-export interface ReplicaSeed {
-  /** The generation's fingerprint: the seed refuses a peer of another model. */
-  readonly fingerprint: string;
-  readonly namespace: string;
-  /**
-   * While new replicas seed: pods below this ordinal keep the revision they run (the template gained
-   * the seed container; rolling them now would leave their shard with no replica to query).
-   */
-  readonly partition?: number | undefined;
-}
-
 /**
- * `set` with an init container running `embedops snapshot seed-replica` after any restore: a pod whose
- * data dir is empty and whose ordinal is not 0 copies replica 0 (or another lower ordinal) of its
- * shard over HTTP before the shard starts, and exits non-zero while no peer gives a copy. Its args
- * do not depend on spec.replicas, so scaling again does not change the pod template.
+ * The `seed` init container of the StatefulSet `name`: `embedops snapshot seed-replica` copies replica
+ * 0 (or another lower ordinal) of its shard over HTTP into an empty data dir of a pod whose ordinal is
+ * not 0, and exits non-zero while no peer gives a copy. Ordinal 0 and a data dir that holds a database
+ * are left alone, so it is a no-op for every pod but a new (or emptied) replica. Its args depend on
+ * neither spec.replicas nor the ordinal: scaling never changes the pod template, so it never rolls
+ * the serving pods.
  */
-export function withReplicaSeed(set: V1StatefulSet, seed: ReplicaSeed): V1StatefulSet {
-  const pod = set.spec?.template.spec;
-  const main = pod?.containers[0];
-  const name = set.metadata?.name;
-  if (!set.spec || !pod || !main || !name) throw new Error(`StatefulSet ${name} has no pod template to seed`);
-  const peerTemplate = `http://${name}-{ordinal}.${name}.${seed.namespace}.svc:${HTTP_PORT}`;
+function seedContainer(image: string, name: string, namespace: string, fingerprint: string): V1Container {
+  const peerTemplate = `http://${name}-{ordinal}.${name}.${namespace}.svc:${HTTP_PORT}`;
   return {
-    ...set,
-    spec: {
-      ...set.spec,
-      ...(seed.partition !== undefined && seed.partition > 0
-        ? { updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: seed.partition } } }
-        : {}),
-      template: {
-        ...set.spec.template,
-        spec: {
-          ...pod,
-          initContainers: [
-            ...(pod.initContainers ?? []),
-            {
-              name: "seed",
-              image: main.image,
-              imagePullPolicy: main.imagePullPolicy,
-              args: [
-                ...["snapshot", "seed-replica", "--data-dir", DATA_MOUNT],
-                ...["--fingerprint", seed.fingerprint, "--peer-template", peerTemplate],
-              ],
-              securityContext: main.securityContext,
-              volumeMounts: [
-                { name: "data", mountPath: DATA_MOUNT },
-                { name: "tmp", mountPath: "/tmp" },
-              ],
-            },
-          ],
-        },
-      },
-    },
+    name: "seed",
+    image,
+    imagePullPolicy: "IfNotPresent",
+    args: [
+      ...["snapshot", "seed-replica", "--data-dir", DATA_MOUNT],
+      ...["--fingerprint", fingerprint, "--peer-template", peerTemplate],
+    ],
+    securityContext: containerSecurityContext(),
+    volumeMounts: [
+      { name: "data", mountPath: DATA_MOUNT },
+      { name: "tmp", mountPath: "/tmp" },
+    ],
   };
 }

@@ -1,6 +1,7 @@
 // Replica seeding in a cluster against a real kube-apiserver: raising a VectorIndex's spec.replicas
-// 1 -> 2 lists the new replica as syncing in the router config and gives the shard StatefulSet its
-// seed init container; real `embedops shard` processes stand in for the pods (replica 1 filled by
+// 1 -> 2 lists the new replica as syncing in the router config and changes only the shard
+// StatefulSet's replica count (its pod template carries the seed init container from the start, so
+// no serving pod rolls); real `embedops shard` processes stand in for the pods (replica 1 filled by
 // running `embedops snapshot seed-replica` as a child process against replica 0, as its init
 // container would), and the operator's own HTTP calls (replica-io.ts: readiness, seed watermark,
 // POST /v1/sync, GET /v1/sync) reach them through a map from the pods' Service URLs to the local
@@ -208,21 +209,27 @@ spec:
       return s?.servingReplicas === 1 ? s : undefined;
     });
     expect(first).toEqual({ generation: GEN, servingReplicas: 1, replicas: [] });
+    // The seed init container is there from the start: at 1 replica it copies nothing (ordinal 0).
     const before = await apps.readNamespacedStatefulSet({ name: setName, namespace: NS });
-    expect(before.spec?.template.spec?.initContainers).toBeUndefined();
+    expect(before.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual(["seed"]);
+    expect(before.spec?.template.spec?.initContainers?.[0]?.args).toContain(
+      `http://${setName}-{ordinal}.${setName}.${NS}.svc:8080`,
+    );
+    expect(before.spec?.updateStrategy).toEqual({ type: "RollingUpdate" });
+    // What the StatefulSet controller's revision hash is computed from: the stored pod template.
+    const template = JSON.stringify(before.spec?.template);
     expect((await routerConfig()).shards[0]?.syncing).toBeUndefined();
     expect((await call(replica0.url, "POST", "/v1/points", { points: points(0, 50) })).status).toBe(200);
 
     expect((await apply(2)).stderr).toBe("");
-    const grown = await waitFor("the StatefulSet at 2 replicas with the seed init container", async () => {
+    const grown = await waitFor("the StatefulSet at 2 replicas", async () => {
       const s = await apps.readNamespacedStatefulSet({ name: setName, namespace: NS });
-      return s.spec?.replicas === 2 && s.spec.template.spec?.initContainers?.length ? s : undefined;
+      return s.spec?.replicas === 2 ? s : undefined;
     });
-    expect(grown.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual(["seed"]);
-    expect(grown.spec?.template.spec?.initContainers?.[0]?.args).toContain(
-      `http://${setName}-{ordinal}.${setName}.${NS}.svc:8080`,
-    );
-    expect(grown.spec?.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { partition: 1 } });
+    // Only the replica count changed: the same template (so the same revision; replica 0 does not
+    // roll) and no partition.
+    expect(JSON.stringify(grown.spec?.template)).toBe(template);
+    expect(grown.spec?.updateStrategy).toEqual({ type: "RollingUpdate" });
     expect((await routerConfig()).shards[0]).toEqual({
       name: "shard-0",
       replicas: [podUrl(0), podUrl(1)],
@@ -249,14 +256,19 @@ spec:
     expect((await allIds(replica1.url)).size).toBe(50);
     local.set(podUrl(1), replica1.url);
 
+    // Polled every 200 ms: the operator waits twice spec.router.timeoutMs with it Syncing before the catch-up.
+    const phases: string[] = ["Seeding"];
     const synced = await waitFor(
       "replica 1 Synced",
       async () => {
         const s = await replicaSync();
+        const phase = s?.replicas[0]?.phase;
+        if (phase !== undefined && phase !== phases.at(-1)) phases.push(phase);
         return s?.servingReplicas === 2 ? s : undefined;
       },
       30_000,
     );
+    expect(phases).toEqual(["Seeding", "Syncing", "Synced"]);
     expect(synced.seeded).toBe(true);
     const watermark = (
       JSON.parse(readFileSync(join(work, "replica-1", "seeded-from.json"), "utf8")) as { seq: number }
@@ -271,12 +283,11 @@ spec:
       return c.shards[0]?.syncing === undefined ? c : undefined;
     });
     expect(after.shards[0]?.replicas).toEqual([podUrl(0), podUrl(1)]);
-    const done = await waitFor("the partition lifted", async () => {
-      const s = await apps.readNamespacedStatefulSet({ name: setName, namespace: NS });
-      return s.spec?.updateStrategy?.rollingUpdate === undefined ? s : undefined;
-    });
-    // The seed container stays: scaling again must not roll every pod.
-    expect(done.spec?.template.spec?.initContainers?.map((c) => c.name)).toEqual(["seed"]);
+    // Synced changes nothing in the StatefulSet either: the template replica 0 runs stays.
+    const done = await apps.readNamespacedStatefulSet({ name: setName, namespace: NS });
+    expect(JSON.stringify(done.spec?.template)).toBe(template);
+    expect(done.spec?.updateStrategy).toEqual({ type: "RollingUpdate" });
+    expect(done.spec?.replicas).toBe(2);
     const events = await admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
     expect(events.items.map((e) => e.reason)).toContain("ReplicaSynced");
   }, 90_000);

@@ -198,6 +198,8 @@ describe("VectorIndex spec.restore", () => {
     for (const [shard, set] of sets.entries()) {
       const pod = set.spec?.template.spec;
       const init = pod?.initContainers?.[0];
+      // The restore fills the volume first; the seed then finds a database and copies nothing.
+      expect(pod?.initContainers?.map((c) => c.name)).toEqual(["restore", "seed"]);
       expect(init?.name).toBe("restore");
       expect(init?.image).toBe(TEST_IMAGE);
       expect(init?.args).toEqual([

@@ -344,7 +344,9 @@ export const VectorIndexStatus = z
         seeded: z
           .boolean()
           .optional()
-          .describe("Replicas were added in this generation: its shard pods carry the seed init container."),
+          .describe(
+            "Replicas were added in this generation since it started (every shard pod carries the seed init container).",
+          ),
         replicas: z
           .array(
             z.strictObject({
