@@ -4,6 +4,7 @@
 import { copyFile, link, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as yieldNow } from "node:timers/promises";
+import { copyHashed, startCopyHashed } from "../util/copy-hashed.js";
 import type { Logger } from "../util/log.js";
 import {
   commitCheckpoint,
@@ -15,7 +16,6 @@ import {
 } from "./checkpoint.js";
 import { checkpointBaseName, parseSidecar } from "./checkpoint-choice.js";
 import { type CompactionPolicy, defaultCompactionPolicy, shouldCompact } from "./compaction.js";
-import { copyHashed } from "./copy-hashed.js";
 import { HttpError } from "./errors.js";
 import { FilterIndex } from "./filter-index.js";
 import { HnswIndex, type HnswParams } from "./hnsw-index.js";
@@ -533,7 +533,8 @@ export class Shard {
    * A consistent copy of this shard in `dir` (absent or empty), taken while it serves: writers wait
    * while the database and the graph are copied, so both stop at the same seq (queries go on). The
    * database: with the WAL folded in and the writers held, the file is the database at that seq and is
-   * copied as a file, hashed on the way (SQLite's online backup when a reader holds the WAL back).
+   * copied as a file by the kernel, then hashed from the copy while it is fsynced, after the writers
+   * go on (SQLite's online backup when a reader holds the WAL back).
    * The graph: the last checkpoint when it covers that seq (checkpoint files are never rewritten, only
    * replaced, so `linkGraph` may hard-link them into a copy that is only read and then deleted),
    * else a fresh dump committed as a checkpoint at that seq. A shard started on the copy loads it and
@@ -556,11 +557,14 @@ export class Shard {
     const started = performance.now();
     // Digests taken while copying: those files are not read a second time to list them.
     const known = new Map<string, { bytes: number; sha256: string }>();
+    let dbDigest: Promise<{ bytes: number; sha256: string }> | undefined;
     const copied = await this.writes.run(async () => {
       this.assertWritable();
       const seq = this.store.lastSeq;
       const db = join(dir, snapshotDatabaseFile);
-      if (this.store.foldWal()) known.set(snapshotDatabaseFile, await copyHashed(this.store.path, db));
+      // Writers wait for the database's bytes only; its hash and fsync overlap the graph's copy and
+      // finish after the writers go on (the copy is ours alone by then).
+      if (this.store.foldWal()) dbDigest = (await startCopyHashed(this.store.path, db)).done;
       else await this.store.backupTo(db);
       const graph = seq === this.checkpointSeq ? await this.copyCheckpoint(seq, dir, opts.linkGraph) : null;
       if (graph) {
@@ -571,6 +575,8 @@ export class Shard {
       await this.index.write(tmp);
       return { seq, tmp, vectors: this.index.liveCount };
     });
+    const heldMs = Math.round(performance.now() - started);
+    if (dbDigest) known.set(snapshotDatabaseFile, await dbDigest);
     if (copied.tmp !== null) {
       const sidecar = await commitCheckpoint(dir, copied.tmp, {
         seq: copied.seq,
@@ -596,6 +602,7 @@ export class Shard {
       graph: copied.tmp === null ? "last checkpoint" : "dumped",
       files: files.length,
       bytes: files.reduce((n, f) => n + f.bytes, 0),
+      writersHeldMs: heldMs,
       ms: Math.round(performance.now() - started),
     });
     return {

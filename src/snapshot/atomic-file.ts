@@ -1,10 +1,12 @@
-// Writes a local file so that it is either absent or complete under its final name: stream into a
-// temporary sibling, fsync it, rename, fsync the directory. A crash mid-copy leaves only a
+// Writes a local file so that it is either absent or complete under its final name: stream (or copy)
+// into a temporary sibling, fsync it, rename, fsync the directory. A crash mid-copy leaves only a
 // ".partial-" file, never a truncated file under the real name.
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
+import { copyHashed } from "../util/copy-hashed.js";
+import type { FileDigest } from "../util/hash-file.js";
 
 export const PARTIAL_PREFIX = ".partial-";
 
@@ -29,7 +31,7 @@ export async function writeFileAtomically(
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     await mkdir(dir, { recursive: true });
-    tmp = join(dir, `${PARTIAL_PREFIX}${basename(path)}-${randomBytes(4).toString("hex")}`);
+    tmp = partialName(path);
     fh = await open(tmp, "wx");
     let written = 0;
     // Each write finishes before the next chunk is read: backpressure without a pipe.
@@ -51,6 +53,29 @@ export async function writeFileAtomically(
     if (tmp !== undefined) await unlink(tmp).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Copies the local file `source` to `path` atomically: a kernel copy into the temporary sibling, hashed
+ * from that copy while it is fsynced, then renamed. Returns the size and sha256 of what now is `path`.
+ */
+export async function copyFileAtomically(source: string, path: string): Promise<FileDigest> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = partialName(path);
+  try {
+    const digest = await copyHashed(source, tmp);
+    await rename(tmp, path);
+    await syncDir(dir);
+    return digest;
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+function partialName(path: string): string {
+  return join(dirname(path), `${PARTIAL_PREFIX}${basename(path)}-${randomBytes(4).toString("hex")}`);
 }
 
 /** Makes a rename or unlink in `dir` durable. */

@@ -156,7 +156,9 @@ async function snapshotShard(
       : join(input.stagingDir, `${input.snapshot}-shard-${shard}-${randomBytes(4).toString("hex")}`);
   let remote: { url: string; copy: string } | undefined;
   try {
+    const started = performance.now();
     const { copy, url } = await copyFromOneReplica(doFetch, replicas, staging, shard, input.copyTimeoutMs);
+    const copied = performance.now();
     if (staging === undefined) {
       if (copy.copy === undefined)
         throw new Error(
@@ -198,6 +200,9 @@ async function snapshotShard(
       seq: manifest.seq,
       files: manifest.files.length,
       bytes: manifest.files.reduce((n, f) => n + f.bytes, 0),
+      // Where a slow snapshot spends its time: the shard's copy, then moving it into the store.
+      copyMs: Math.round(copied - started),
+      storeMs: Math.round(performance.now() - copied),
     });
     return { manifestKey: key, manifest };
   } finally {

@@ -1,10 +1,11 @@
 // The snapshot store on a directory, e.g. a mounted PVC: key "a/b/c" is the file <root>/a/b/c.
-// Writes go through writeFileAtomically (temp name, fsync, rename), so a listed object is complete.
+// Writes go through writeFileAtomically / copyFileAtomically (temp name, fsync, rename), so a listed
+// object is complete. Files move by kernel copy (as cp does), hashed from the copy beside its fsync.
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
-import { isPartialName, syncDir, writeFileAtomically } from "./atomic-file.js";
+import { copyFileAtomically, isPartialName, syncDir, writeFileAtomically } from "./atomic-file.js";
 import { digesting } from "./file-digest.js";
 import {
   assertKey,
@@ -19,9 +20,6 @@ import {
   type StreamPutResult,
   tooLarge,
 } from "./store.js";
-
-/** Large reads: fewer thread-pool round trips per byte, and the hash sees big chunks. */
-const CHUNK = 1024 * 1024;
 
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 
@@ -77,14 +75,11 @@ export class PathStore implements SnapshotStore {
     await this.checkRoot();
     if (!(await stat(localPath).catch(() => undefined))?.isFile())
       throw new SnapshotStoreError("Failed", `cannot put ${key}: local file ${localPath} does not exist`);
-    const progress = onProgress && ((loaded: number) => onProgress({ loaded, part: 1 }));
-    const bytes = await writeFileAtomically(
-      target,
-      createReadStream(localPath, { highWaterMark: CHUNK }),
-      progress,
-    ).catch((err: unknown) => {
+    const { bytes } = await copyFileAtomically(localPath, target).catch((err: unknown) => {
       throw this.fail(err, "write", key);
     });
+    // One kernel copy: no chunks to report on the way.
+    onProgress?.({ loaded: bytes, part: 1 });
     return { bytes, parts: 1 };
   }
 
@@ -122,7 +117,7 @@ export class PathStore implements SnapshotStore {
         await rename(localPath, target);
       } catch (err) {
         if (errno(err) !== "EXDEV") throw err;
-        await writeFileAtomically(target, createReadStream(localPath, { highWaterMark: CHUNK }));
+        await copyFileAtomically(localPath, target);
         await unlink(localPath);
       }
       await syncDir(dirname(target));
@@ -135,22 +130,17 @@ export class PathStore implements SnapshotStore {
   async getFile(key: string, localPath: string): Promise<{ bytes: number; sha256: string }> {
     const source = this.path(key);
     await this.checkRoot();
-    // Open before creating the local temp file, so a missing object leaves nothing behind.
-    const stream = createReadStream(source, { highWaterMark: CHUNK });
-    await new Promise<void>((resolve, reject) => {
-      stream.once("open", () => resolve());
-      stream.once("error", reject);
-    }).catch((err: unknown) => {
-      if (errno(err) === "ENOENT" || errno(err) === "EISDIR") throw this.notFound(key);
+    // Checked before the local temp file is made, so a missing object leaves nothing behind.
+    const s = await stat(source).catch((err: unknown) => {
+      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") return undefined;
       throw this.fail(err, "read", key);
     });
-    const d = digesting(stream);
-    const bytes = await writeFileAtomically(localPath, d.stream).catch((err: unknown) => {
-      // A key that names a folder opens fine and fails on the first read.
-      if (errno(err) === "EISDIR") throw this.notFound(key);
+    if (!s?.isFile()) throw this.notFound(key);
+    // The digest is of the local copy, read back as it is fsynced: what restore checks is what it uses.
+    return copyFileAtomically(source, localPath).catch((err: unknown) => {
+      if (errno(err) === "ENOENT") throw this.notFound(key);
       throw this.fail(err, `copy to ${localPath}`, key);
     });
-    return { bytes, sha256: d.digest().sha256 };
   }
 
   async list(prefix: string): Promise<StoredObject[]> {

@@ -36,8 +36,9 @@ export interface SnapshotStore {
   /** Streams `body` (a shard's HTTP response) to `key`, hashing it on the way. */
   putStream(key: string, body: Readable, onProgress?: (p: PutProgress) => void): Promise<StreamPutResult>;
   /**
-   * Streams `key` to a local file, written under a temporary name and renamed when complete; the
-   * sha256 is of the bytes written, taken in the same pass (restore checks it against the manifest).
+   * Copies `key` to a local file, written under a temporary name, fsynced and renamed when complete;
+   * the size and sha256 are of the bytes written (taken as they stream in, or read back from the
+   * local copy), which restore checks against the manifest before it uses the file.
    */
   getFile(key: string, localPath: string): Promise<{ bytes: number; sha256: string }>;
   /**

@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeFileAtomically } from "../../../src/snapshot/atomic-file.js";
+import { copyFileAtomically, writeFileAtomically } from "../../../src/snapshot/atomic-file.js";
 
 describe("writeFileAtomically", () => {
   let dir: string;
@@ -65,5 +66,40 @@ describe("writeFileAtomically", () => {
     await writeFileAtomically(join(dir, "f"), Readable.from(["old, longer content"]));
     await writeFileAtomically(join(dir, "f"), Readable.from(["new"]));
     expect(await readFile(join(dir, "f"), "utf8")).toBe("new");
+  });
+});
+
+describe("copyFileAtomically", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "embedops-atomic-copy-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("when a file is copied, then it appears whole under its name with the copy's digest and nothing else is left", async () => {
+    const data = randomBytes(9 * 1024 * 1024);
+    await writeFile(join(dir, "src.bin"), data);
+    const d = await copyFileAtomically(join(dir, "src.bin"), join(dir, "a", "f.bin"));
+    expect(d).toEqual({ bytes: data.length, sha256: createHash("sha256").update(data).digest("hex") });
+    expect((await readFile(join(dir, "a", "f.bin"))).equals(data)).toBe(true);
+    expect(await readdir(join(dir, "a"))).toEqual(["f.bin"]);
+  });
+
+  it("when the final name exists, then it is replaced whole", async () => {
+    await mkdir(join(dir, "a"));
+    await writeFile(join(dir, "a", "f.bin"), "old contents");
+    await writeFile(join(dir, "src.bin"), "new");
+    await copyFileAtomically(join(dir, "src.bin"), join(dir, "a", "f.bin"));
+    expect(await readFile(join(dir, "a", "f.bin"), "utf8")).toBe("new");
+    expect(await readdir(join(dir, "a"))).toEqual(["f.bin"]);
+  });
+
+  it("when the source is missing, then it rejects and leaves no file, partial or final", async () => {
+    await expect(copyFileAtomically(join(dir, "none"), join(dir, "a", "f.bin"))).rejects.toMatchObject({
+      code: "ENOENT",
+    });
+    expect(await readdir(join(dir, "a"))).toEqual([]);
   });
 });
