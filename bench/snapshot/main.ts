@@ -20,7 +20,7 @@ import { PathStore } from "../../src/snapshot/path-store.js";
 import { restoreSnapshot } from "../../src/snapshot/restore.js";
 import { S3Store } from "../../src/snapshot/s3-store.js";
 import type { SnapshotStore } from "../../src/snapshot/store.js";
-import type { Logger } from "../../src/util/log.js";
+import type { LogFields, Logger } from "../../src/util/log.js";
 import { rng, type ShardProcess, startShardProcess } from "../../test/dataplane/shard-process.js";
 import { startVersitygw, type Versitygw } from "../../test/dataplane/versitygw.js";
 import { plotLines } from "../lib/plot.js";
@@ -28,6 +28,7 @@ import { machineInfo, writeJson, writeText } from "../lib/report.js";
 import { formatNumber, formatRatio } from "../lib/stats.js";
 import {
   mbPerSecond,
+  type Phase,
   pathTarget,
   renderMarkdown,
   type SnapshotBenchReport,
@@ -44,7 +45,41 @@ const GENERATION = generationName(FP);
 const INDEX = "bench";
 const root = resolve(import.meta.dirname, "..", "..");
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+/** The info lines create and restore log (their phase timings), kept until taken. */
+function capturingLogger(): { log: Logger; take: () => { msg: string; fields: LogFields }[] } {
+  let lines: { msg: string; fields: LogFields }[] = [];
+  const log: Logger = {
+    debug() {},
+    info(msg, fields) {
+      lines.push({ msg, fields: fields ?? {} });
+    },
+    warn() {},
+    error() {},
+    child: () => log,
+  };
+  return {
+    log,
+    take: () => {
+      const out = lines;
+      lines = [];
+      return out;
+    },
+  };
+}
+
+/** The largest number under `field` in the lines called `msg`, in seconds; 0 when there is none. */
+function maxSeconds(
+  lines: readonly { msg: string; fields: LogFields }[],
+  msg: string,
+  field: string,
+): number {
+  let ms = 0;
+  for (const l of lines) {
+    const v = l.fields[field];
+    if (l.msg === msg && typeof v === "number") ms = Math.max(ms, v);
+  }
+  return ms / 1000;
+}
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -142,7 +177,7 @@ async function medianOf<T>(
   reps: number,
   f: (i: number) => Promise<T>,
   after: (i: number) => Promise<void>,
-): Promise<{ value: T; seconds: number; all: number[] }> {
+): Promise<{ value: T; seconds: number; all: number[]; median: number }> {
   const all: number[] = [];
   let value: T | undefined;
   for (let i = 0; i < reps; i++) {
@@ -152,7 +187,8 @@ async function medianOf<T>(
     await after(i);
   }
   const sorted = [...all].sort((a, b) => a - b);
-  return { value: value as T, seconds: sorted[Math.floor(sorted.length / 2)] as number, all };
+  const seconds = sorted[Math.floor(sorted.length / 2)] as number;
+  return { value: value as T, seconds, all, median: all.indexOf(seconds) };
 }
 
 function commit(): string {
@@ -281,12 +317,17 @@ export async function run(argv: string[]): Promise<void> {
       `cp -r + sync ${cpSync.all.map((t) => formatNumber(t)).join(" / ")}`,
     ];
     const urls = shards.map((p) => [p.url]);
+    const captured = capturingLogger();
     const pair = async (kind: StoreKind, store: SnapshotStore, prefix: string) => {
       const name = (i: number) => `snap-${kind}-${i}`;
+      const snapshotPhases: Phase[][] = [];
       const made = await medianOf(
         reps,
-        (i) =>
-          createSnapshot({
+        async (i) => {
+          captured.take();
+          const shardLogsFrom = shards.map((p) => p.logs.length);
+          const t0 = performance.now();
+          const made = await createSnapshot({
             store,
             prefix,
             index: INDEX,
@@ -296,8 +337,27 @@ export async function run(argv: string[]): Promise<void> {
             shards: urls,
             // As the CLI does: a path store stages on its own filesystem (files renamed in).
             stagingDir: store.stagingDir ?? join(work, `staging-${kind}`),
-            log: quiet,
-          }),
+            log: captured.log,
+          });
+          const total = (performance.now() - t0) / 1000;
+          const lines = captured.take();
+          const shardLines = shards.flatMap((p, s) =>
+            p.logs.slice(shardLogsFrom[s]).map((l) => ({ msg: String(l.msg), fields: l as LogFields })),
+          );
+          const copy = maxSeconds(lines, "snapshot shard uploaded", "copyMs");
+          const into = maxSeconds(lines, "snapshot shard uploaded", "storeMs");
+          snapshotPhases[i] = [
+            { name: "shard copy (POST /v1/snapshot)", seconds: copy },
+            { name: "of which in the shard", seconds: maxSeconds(shardLines, "snapshot copy written", "ms") },
+            {
+              name: "of which writers held",
+              seconds: maxSeconds(shardLines, "snapshot copy written", "writersHeldMs"),
+            },
+            { name: `into the ${kind} store`, seconds: into },
+            { name: "manifests and the rest", seconds: Math.max(0, total - copy - into) },
+          ];
+          return made;
+        },
         async (i) => {
           if (i < reps - 1) await store.deletePrefix(snapshotRoot(prefix, INDEX, name(i)));
           await sh("sync", []);
@@ -305,15 +365,25 @@ export async function run(argv: string[]): Promise<void> {
       );
       runs.push(`snapshot → ${kind} ${made.all.map((t) => formatNumber(t)).join(" / ")}`);
       const files = made.value.shards.reduce((a, s) => a + s.files.length, 0);
-      steps.push({ step: "snapshot", store: kind, bytes: made.value.bytes, seconds: made.seconds, files });
+      steps.push({
+        step: "snapshot",
+        store: kind,
+        bytes: made.value.bytes,
+        seconds: made.seconds,
+        files,
+        phases: snapshotPhases[made.median] ?? [],
+      });
       say(
         `snapshot → ${kind}: ${formatNumber(made.value.bytes / 1e6)} MB in ${formatNumber(made.seconds)} s = ${formatNumber(mbPerSecond({ bytes: made.value.bytes, seconds: made.seconds }))} MB/s`,
       );
       const target = (i: number) => join(work, `restore-${kind}-${i}`);
+      const restorePhases: Phase[][] = [];
       const restored = await medianOf(
         reps,
-        (i) =>
-          restoreSnapshot({
+        async (i) => {
+          captured.take();
+          const t0 = performance.now();
+          const restored = await restoreSnapshot({
             store,
             root: snapshotRoot(prefix, INDEX, name(reps - 1)),
             expectedFingerprint: FP,
@@ -321,8 +391,19 @@ export async function run(argv: string[]): Promise<void> {
             replicas: 1,
             targetDir: (s, r) => shardDataDir(target(i), "restored", GENERATION, `shard-${s}`, r),
             stagingDir: join(work, `restore-staging-${kind}`),
-            log: quiet,
-          }),
+            log: captured.log,
+          });
+          const total = (performance.now() - t0) / 1000;
+          const lines = captured.take();
+          const download = maxSeconds(lines, "snapshot restored", "downloadMs");
+          const layOut = maxSeconds(lines, "snapshot restored", "layOutMs");
+          restorePhases[i] = [
+            { name: "download + verify (copy, sha256, fsync)", seconds: download },
+            { name: "lay out (renames, dir fsyncs)", seconds: layOut },
+            { name: "manifests and the rest", seconds: Math.max(0, total - download - layOut) },
+          ];
+          return restored;
+        },
         async (i) => {
           await rm(target(i), { recursive: true, force: true });
           await sh("sync", []);
@@ -337,6 +418,7 @@ export async function run(argv: string[]): Promise<void> {
         bytes: restored.value.bytes,
         seconds: restored.seconds,
         files,
+        phases: restorePhases[restored.median] ?? [],
       });
       say(
         `restore ← ${kind}: ${formatNumber(restored.value.bytes / 1e6)} MB in ${formatNumber(restored.seconds)} s = ${formatNumber(mbPerSecond({ bytes: restored.value.bytes, seconds: restored.seconds }))} MB/s`,
@@ -377,10 +459,13 @@ export async function run(argv: string[]): Promise<void> {
         "cp -r leaves its writes in the page cache; restore fsyncs every file and directory before it reports success " +
           "(the cp -r + sync row is the like-for-like figure for that).",
         "snapshot = each shard copies itself into a staging dir (the database as a file with the WAL folded in and " +
-          "writers held, hashed while copying; the graph from the last checkpoint, which covers the copy here because " +
-          "the shards were restarted and are idle, else a fresh dump), fsynced; then into the store: renamed into a path " +
-          "store (staging on its filesystem), uploaded to S3. restore = download with sha256 and size taken in the same " +
-          "pass, fsynced, every file checked, then renamed into the new data dirs.",
+          "writers held; the graph from the last checkpoint, which covers the copy here because the shards were " +
+          "restarted and are idle, else a fresh dump): a kernel copy (copy_file_range, as cp does), then the copy " +
+          "read back from the page cache and hashed on a worker thread while it is fsynced; then into the store: " +
+          "renamed into a path store (staging on its filesystem), uploaded to S3. restore = every file of both shards " +
+          "at once into a staging dir (from the path store: the same kernel copy, hashed from the copy beside its " +
+          "fsync; from S3: hashed as it streams in), every size and sha256 checked against the manifest, then renamed " +
+          "into the new data dirs.",
         "Both shards are copied at once (2 in parallel) by create and by restore, as the CLI does; each shard is its own process.",
         `HNSW efConstruction ${efConstruction} only sets how long the ingest takes (the default is ` +
           `${shardDefaults.efConstruction}); what is copied (rows, vectors, M links per node) does not depend on it.`,

@@ -14,11 +14,19 @@ export interface Timed {
   seconds: number;
 }
 
+/** A part of one step's run, from the timings snapshot create and restore log. */
+export interface Phase {
+  name: string;
+  seconds: number;
+}
+
 export interface StepMeasure extends Timed {
   step: Step;
   store: StoreKind;
   /** Files moved (both shards). */
   files: number;
+  /** Where the median run's time went, in order. */
+  phases?: Phase[];
 }
 
 export interface StepRow extends StepMeasure {
@@ -84,6 +92,13 @@ export interface SnapshotBenchReport {
 
 const mb = (bytes: number) => formatNumber(bytes / 1e6);
 
+/** "snapshot → path, 2.50 s: shard copy 1.90 s, into the store 0.10 s" for a step with phases. */
+export function phaseLine(s: StepMeasure): string | undefined {
+  if (!s.phases || s.phases.length === 0) return undefined;
+  const parts = s.phases.map((p) => `${p.name} ${formatNumber(p.seconds)} s`);
+  return `${s.step} ${s.step === "snapshot" ? "→" : "←"} ${s.store}, ${formatNumber(s.seconds)} s: ${parts.join(", ")}`;
+}
+
 export function renderMarkdown(r: SnapshotBenchReport): string {
   const rows = [
     ["cp -r (peer)", mb(r.cp.bytes), formatNumber(r.cp.seconds), formatNumber(r.cp.mbPerSecond), "1.00"],
@@ -117,8 +132,15 @@ export function renderMarkdown(r: SnapshotBenchReport): string {
     `**Target (issue 10): path-store snapshot and restore ≥ ${Math.round(r.target.target * 100)} % of cp's ` +
       `throughput — ${r.target.text}.**`,
     "",
+    ...phasesSection(r.steps),
     ...r.notes.map((n) => `- ${n}`),
     "",
     "![snapshot](snapshot.png)",
   ].join("\n");
+}
+
+function phasesSection(steps: readonly StepMeasure[]): string[] {
+  const lines = steps.map(phaseLine).filter((l) => l !== undefined);
+  if (lines.length === 0) return [];
+  return ["Where the time goes (the median run of each step):", "", ...lines.map((l) => `- ${l}`), ""];
 }

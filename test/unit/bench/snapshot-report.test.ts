@@ -3,6 +3,7 @@ import {
   mbPerSecond,
   PATH_TARGET_RATIO,
   pathTarget,
+  phaseLine,
   renderMarkdown,
   type SnapshotBenchReport,
   type StepMeasure,
@@ -81,5 +82,41 @@ describe("renderMarkdown", () => {
     expect(md).toContain("200,000 random unit vectors × 384");
     expect(md).toContain("met: snapshot 50 % and restore 200 %");
     expect(md).toContain("- a note");
+    expect(md).not.toContain("Where the time goes");
+  });
+
+  it("when steps carry phases, then each is listed with its parts after the verdict", () => {
+    const rows = stepRows(steps(4, 1), cp);
+    rows[0] = {
+      ...(rows[0] as (typeof rows)[number]),
+      phases: [
+        { name: "shard copy", seconds: 3 },
+        { name: "into the store", seconds: 0.5 },
+      ],
+    };
+    const report: SnapshotBenchReport = {
+      date: "2026-12-02T13:00:00.000Z",
+      commit: "abc1234",
+      machine: { nproc: 2, cpuModel: "test cpu", loadAverage: [1, 2, 3] },
+      vectors: 200_000,
+      dimension: 384,
+      shards: 2,
+      hnsw: { m: 16, efConstruction: 200 },
+      ingest: { seconds: 100, vectorsPerSecond: 2000 },
+      cp: { ...cp, mbPerSecond: 400, files: 6 },
+      cpSync: { bytes: 800e6, seconds: 4, mbPerSecond: 200 },
+      steps: rows,
+      target: pathTarget(rows),
+      notes: [],
+    };
+    const md = renderMarkdown(report);
+    expect(md).toContain("Where the time goes");
+    expect(md).toContain("- snapshot → path, 4.00 s: shard copy 3.00 s, into the store 0.50 s");
+  });
+});
+
+describe("phaseLine", () => {
+  it("when a step has no phases, then there is no line", () => {
+    expect(phaseLine({ step: "restore", store: "s3", bytes: 1, seconds: 1, files: 1 })).toBeUndefined();
   });
 });
