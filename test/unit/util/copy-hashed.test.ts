@@ -30,6 +30,16 @@ describe("hashFile", () => {
     expect(await hashFile(join(dir, "l.bin"))).toEqual({ bytes: data.length, sha256: sha(data) });
   });
 
+  it("when more large files are hashed at once than there are workers, then each gets its own digest", async () => {
+    const files = Array.from({ length: 5 }, (_, i) => ({
+      path: join(dir, `f${i}.bin`),
+      data: randomBytes(8 * 1024 * 1024 + i),
+    }));
+    for (const f of files) await writeFile(f.path, f.data);
+    const digests = await Promise.all(files.map((f) => hashFile(f.path)));
+    expect(digests).toEqual(files.map((f) => ({ bytes: f.data.length, sha256: sha(f.data) })));
+  });
+
   it("when the file is empty, then it has 0 bytes and the empty sha256", async () => {
     await writeFile(join(dir, "e.bin"), "");
     expect(await hashFile(join(dir, "e.bin"))).toEqual({ bytes: 0, sha256: sha(Buffer.alloc(0)) });
