@@ -3,6 +3,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "../util/log.js";
 import { badRequest, describeError, HttpError } from "./errors.js";
+import type { PeerSync } from "./peer-sync.js";
 import type { Shard } from "./shard.js";
 import { mountSnapshotRoutes } from "./snapshot-routes.js";
 import { mountSyncRoutes } from "./sync-routes.js";
@@ -62,8 +63,12 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  let catchUp: PeerSync | undefined;
+  // A running catch-up keeps 200 (writes must keep reaching it) but says so: every router stops
+  // querying a replica that may still lack rows, not only the one that started the catch-up.
   app.get("/readyz", (_req, res) => {
-    res.status(shard.ready ? 200 : 503).json({ ready: shard.ready });
+    const syncing = catchUp?.status.phase === "running";
+    res.status(shard.ready ? 200 : 503).json({ ready: shard.ready, ...(syncing ? { syncing: true } : {}) });
   });
   app.get("/metrics", async (_req, res) => {
     res.setHeader("Content-Type", shard.metrics.registry.contentType);
@@ -130,7 +135,7 @@ export function createShardApp(shard: Shard, log: Logger): express.Express {
     res.json({ key, value: JSON.parse(json) as unknown });
   });
 
-  mountSyncRoutes(app, shard, log);
+  catchUp = mountSyncRoutes(app, shard, log);
 
   app.use((req, _res, next) => {
     next(new HttpError(404, `no route for ${req.method} ${req.path}`));

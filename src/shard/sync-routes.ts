@@ -18,7 +18,8 @@ function intParam(raw: unknown, field: string, min: number, max: number, fallbac
   return n;
 }
 
-export function mountSyncRoutes(app: Express, shard: Shard, log: Logger): void {
+/** Mounts the routes; answers the catch-up so /readyz can say while one runs. */
+export function mountSyncRoutes(app: Express, shard: Shard, log: Logger): PeerSync {
   const sync = new PeerSync(shard, log);
   const ready = () => {
     if (!shard.ready) throw new HttpError(503, "shard is loading its index (see /readyz); retry shortly");
@@ -44,4 +45,5 @@ export function mountSyncRoutes(app: Express, shard: Shard, log: Logger): void {
   app.get("/v1/sync", (_req, res) => {
     res.json(sync.status);
   });
+  return sync;
 }
