@@ -9,7 +9,7 @@ import { HttpError, toHttpError } from "./errors.js";
 import type { GenerationRuntime } from "./generation-runtime.js";
 import type { IndexRuntime } from "./index-runtime.js";
 import { parseBody } from "./parse-body.js";
-import type { ShardReplicas } from "./replica-pool.js";
+import { isStale, type ReplicaState, type ShardReplicas } from "./replica-pool.js";
 import { replicatedWrite, type ShardWriteReport } from "./replicated-write.js";
 import { type DocumentsRequest, deleteSchema, documentsSchema, MAX_ID_LENGTH } from "./request-schemas.js";
 import type { RouterDeps } from "./router-deps.js";
@@ -111,6 +111,7 @@ async function upsertInto(deps: RouterDeps, rt: GenerationRuntime, docs: Documen
     (replica, items, live) =>
       rt.shardClient.upsert(replica, items, { timeoutMs: live ? timeoutMs : rt.config.timeoutMs }),
     (items) => items.length,
+    { log: deps.log, generation: rt.name },
   );
 }
 
@@ -138,6 +139,7 @@ async function deleteFrom(deps: RouterDeps, rt: GenerationRuntime, ids: readonly
     (replica, items, live) =>
       rt.shardClient.delete(replica, items, { timeoutMs: live ? timeoutMs : rt.config.timeoutMs }),
     (items) => items.length,
+    { log: deps.log, generation: rt.name },
   );
 }
 
@@ -179,8 +181,10 @@ export function getDocumentRoute(deps: RouterDeps): RequestHandler {
     const rt = deps.runtime().active;
     const shard = rt.shards[shardForId(id, rt.shards.length)]!;
     const errors: string[] = [];
-    // A syncing replica may not hold the document yet: its "not found" would be wrong.
-    const ordered = shard.replicas.filter((r) => !r.syncing).sort((a, b) => Number(b.live) - Number(a.live));
+    // A syncing replica may not hold the document yet: its "not found" would be wrong. A lagging one
+    // is asked last, when no in-sync replica answered.
+    const rank = (r: ReplicaState) => (r.live ? 0 : 2) + (isStale(r) ? 1 : 0);
+    const ordered = shard.replicas.filter((r) => !r.syncing).sort((a, b) => rank(a) - rank(b));
     for (const r of ordered) {
       try {
         const point = await rt.shardClient.get(r.url, id, { timeoutMs: rt.config.timeoutMs });

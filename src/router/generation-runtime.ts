@@ -9,7 +9,15 @@ import { EncoderClient } from "./encoder-client.js";
 import { EncoderRevisions } from "./encoder-revisions.js";
 import { type HttpClient, RequestFailed } from "./http-client.js";
 import type { RouterMetrics } from "./metrics.js";
-import { ShardReplicas } from "./replica-pool.js";
+import { type ReplicaState, ShardReplicas } from "./replica-pool.js";
+import {
+  afterPoll,
+  afterStart,
+  nextRepairStep,
+  type PeerView,
+  type RepairResult,
+  type SyncView,
+} from "./replica-repair.js";
 import { ShardClient } from "./shard-client.js";
 import type { ShardQueryContext } from "./shard-query.js";
 
@@ -128,7 +136,18 @@ export class GenerationRuntime {
           let ok = false;
           let why = "";
           try {
-            ok = await this.shardClient.ready(r.url, { timeoutMs });
+            const readiness = await this.shardClient.readiness(r.url, { timeoutMs });
+            ok = readiness.ok;
+            if (ok && readiness.syncing !== r.catchingUp)
+              this.log.info(
+                readiness.syncing ? "replica catching up: not queried" : "replica catch-up over",
+                {
+                  generation: this.generation.name,
+                  shard: shard.name,
+                  replica: r.url,
+                },
+              );
+            if (ok) r.catchingUp = readiness.syncing;
             if (!ok) why = "/readyz is not 200";
             this.probeTimeouts.delete(r.url);
           } catch (err) {
@@ -154,6 +173,100 @@ export class GenerationRuntime {
         }),
       ),
     );
+    await this.repairLagging(timeoutMs);
+  }
+
+  /** One step of every lagging replica's repair (replica-repair.ts decides, this does the HTTP). */
+  async repairLagging(timeoutMs: number): Promise<void> {
+    await Promise.all(
+      this.shards.map(async (shard) => {
+        await Promise.all(shard.replicas.map((r) => this.repairStep(shard, r, timeoutMs)));
+        this.metrics.replicasLagging.set(
+          { generation: this.generation.name, shard: shard.name },
+          shard.laggingCount(),
+        );
+      }),
+    );
+  }
+
+  private async repairStep(shard: ShardReplicas, r: ReplicaState, timeoutMs: number): Promise<void> {
+    const lag = r.lagging;
+    if (!lag) return;
+    const peers: PeerView[] = shard.replicas
+      .filter((p) => p !== r)
+      .map((p) => ({
+        url: p.url,
+        live: p.live,
+        syncing: p.syncing,
+        lagging: p.lagging !== undefined,
+        catchingUp: p.catchingUp,
+      }));
+    const now = Date.now();
+    const step = nextRepairStep(lag, r, peers, now);
+    if (step.kind === "wait") {
+      if (lag.repair.phase === "waiting") lag.repair.reason = step.reason;
+      return;
+    }
+    let result: RepairResult;
+    if (step.kind === "start") {
+      const missesBefore = lag.misses;
+      let answer: SyncView | { callFailed: string };
+      try {
+        answer = await this.shardClient.startSync(r.url, step.from, step.afterSeq, { timeoutMs });
+      } catch (err) {
+        answer = { callFailed: (err as Error).message };
+      }
+      result = afterStart(lag, step, answer, missesBefore, peers, Date.now());
+      if (result.repair?.phase === "catching-up")
+        this.log.info("replica repair: catch-up running", {
+          ...this.where(shard, r),
+          from: result.repair.from,
+          afterSeq: result.repair.afterSeq,
+          own: result.repair.own,
+          coversMisses: result.repair.covers,
+          misses: lag.misses,
+        });
+    } else {
+      let answer: SyncView | { callFailed: string };
+      try {
+        answer = await this.shardClient.syncStatus(r.url, { timeoutMs });
+      } catch (err) {
+        answer = { callFailed: (err as Error).message };
+      }
+      result = afterPoll(lag, answer, peers, Date.now());
+      if (result.outcome === "repaired" && !("callFailed" in answer)) {
+        this.log.info("replica repaired: in sync again, queried", {
+          ...this.where(shard, r),
+          from: lag.repair.phase === "catching-up" ? lag.repair.from : undefined,
+          afterSeq: lag.repair.phase === "catching-up" ? lag.repair.afterSeq : undefined,
+          rowsCaughtUp: answer.upserted + answer.deleted,
+          skipped: answer.skipped,
+          misses: lag.misses,
+          laggingMs: Date.now() - lag.since,
+        });
+      }
+    }
+    if (result.outcome) {
+      this.metrics.replicaRepairs.inc({
+        generation: this.generation.name,
+        shard: shard.name,
+        outcome: result.outcome,
+      });
+      if (result.outcome !== "repaired")
+        this.log.warn(`replica repair: catch-up ${result.outcome}`, {
+          ...this.where(shard, r),
+          reason: result.reason,
+          retryInMs: result.repair?.phase === "waiting" ? Math.max(0, result.repair.retryAt - Date.now()) : 0,
+        });
+    }
+    // A write missed meanwhile keeps the state object (recordMiss mutates it); only its repair moves.
+    if (r.lagging !== lag) return;
+    if (result.repair === undefined) r.lagging = undefined;
+    else lag.repair = result.repair;
+  }
+
+  private where(shard: ShardReplicas, r: ReplicaState) {
+    return { generation: this.generation.name, shard: shard.name, replica: r.url };
   }
 
   /** Why this generation cannot serve, or an empty list. */

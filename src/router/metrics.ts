@@ -97,6 +97,20 @@ export function createRouterMetrics(defaultMetrics = false) {
       labelNames: ["shard", "replica"] as const,
       registers: [registry],
     }),
+    replicasLagging: new Gauge({
+      name: "embedops_router_replicas_lagging",
+      help: "Replicas of the shard that missed a write another replica committed and are not yet repaired (written to, not queried)",
+      labelNames: ["generation", "shard"] as const,
+      registers: [registry],
+    }),
+    replicaRepairs: new Counter({
+      name: "embedops_router_replica_repairs_total",
+      help:
+        "Catch-ups of lagging replicas by outcome: repaired (in sync, queried again), failed (retried with backoff), " +
+        "restarted (a write was missed during it, or it did not cover this router's misses)",
+      labelNames: ["generation", "shard", "outcome"] as const,
+      registers: [registry],
+    }),
     encoderFingerprintMatch: new Gauge({
       name: "embedops_router_encoder_fingerprint_match",
       help: "1 when the encoder revision's fingerprint equals the generation's; 0 on mismatch or when unknown",

@@ -3,7 +3,34 @@
 import type { RequestHandler } from "express";
 import type { RevisionStatus } from "./encoder-revisions.js";
 import type { GenerationRuntime } from "./generation-runtime.js";
+import type { ShardReplicas } from "./replica-pool.js";
 import type { RouterDeps } from "./router-deps.js";
+
+/** Replicas that missed a write and are not repaired yet, with where their repair stands. */
+function laggingOf(shard: ShardReplicas) {
+  const now = Date.now();
+  return shard.replicas.flatMap((r) => {
+    const lag = r.lagging;
+    if (!lag) return [];
+    const rep = lag.repair;
+    return [
+      {
+        replica: r.url,
+        since: new Date(lag.since).toISOString(),
+        misses: lag.misses,
+        repair:
+          rep.phase === "catching-up"
+            ? { phase: rep.phase, from: rep.from, afterSeq: rep.afterSeq, own: rep.own, covers: rep.covers }
+            : {
+                phase: rep.phase,
+                reason: rep.reason,
+                attempts: rep.attempts,
+                retryInMs: Math.max(0, rep.retryAt - now),
+              },
+      },
+    ];
+  });
+}
 
 async function generationStats(rt: GenerationRuntime) {
   const gen = rt.generation;
@@ -18,6 +45,8 @@ async function generationStats(rt: GenerationRuntime) {
               url: r.url,
               live: r.live,
               ...(r.syncing ? { syncing: true } : {}),
+              ...(r.lagging ? { lagging: true } : {}),
+              ...(r.catchingUp ? { catchingUp: true } : {}),
               count: typeof stats.count === "number" ? stats.count : undefined,
               stats,
             };
@@ -26,6 +55,8 @@ async function generationStats(rt: GenerationRuntime) {
               url: r.url,
               live: r.live,
               ...(r.syncing ? { syncing: true } : {}),
+              ...(r.lagging ? { lagging: true } : {}),
+              ...(r.catchingUp ? { catchingUp: true } : {}),
               error: (err as Error).message,
               lastError: r.lastError,
             };
@@ -42,6 +73,7 @@ async function generationStats(rt: GenerationRuntime) {
         count: counts.length > 0 ? Math.max(...counts) : null,
         liveReplicas: shard.liveCount(),
         p95Ms: shard.latency.quantile(0.95) ?? null,
+        lagging: laggingOf(shard),
         replicas,
       };
     }),

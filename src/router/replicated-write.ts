@@ -1,10 +1,14 @@
 // Writes (upserts, deletes) go to every replica of the owning shard; a shard's part is acknowledged
 // when at least the write quorum of its replicas committed. The report names every failed replica
 // even when the quorum was met, so a degraded shard is visible before it loses its last copy.
+// A replica that failed a write another one committed becomes lagging (replica-repair.ts): still
+// written to, not queried, until the router's repair loop caught it up from an in-sync peer.
 import { performance } from "node:perf_hooks";
+import type { Logger } from "../util/log.js";
 import { HttpError } from "./errors.js";
 import type { RouterMetrics } from "./metrics.js";
 import type { ShardReplicas } from "./replica-pool.js";
+import type { WriteAck } from "./shard-client.js";
 import { UpstreamError } from "./upstream-error.js";
 
 export interface ShardWriteReport {
@@ -29,8 +33,10 @@ export async function replicatedWrite<T>(
   op: string,
   metrics: RouterMetrics,
   /** `live` is false for a replica the probes marked down: it is still tried (it may be back), on a short leash. */
-  write: (replica: string, items: T, live: boolean) => Promise<void>,
+  write: (replica: string, items: T, live: boolean) => Promise<WriteAck | undefined>,
   count: (items: T) => number,
+  /** Where a replica that becomes lagging is logged (at warn), with the generation it belongs to. */
+  lagging?: { log: Logger; generation: string },
 ): Promise<Record<string, ShardWriteReport>> {
   const reports: Record<string, ShardWriteReport> = {};
   await Promise.all(
@@ -42,11 +48,14 @@ export async function replicatedWrite<T>(
         failed: [],
       };
       reports[shard.name] = report;
+      // Peer URL → its seq before this write; a missing seq means "re-read all its rows" (0).
+      const committed = new Map<string, number>();
       await Promise.all(
         shard.replicas.map(async (r) => {
           const t0 = performance.now();
           try {
-            await write(r.url, items, r.live);
+            const ack = await write(r.url, items, r.live);
+            committed.set(r.url, ack?.seqBefore ?? 0);
             report.acknowledged++;
             shard.markUp(r.url);
             metrics.shardRequestDuration.observe(
@@ -72,6 +81,22 @@ export async function replicatedWrite<T>(
           }
         }),
       );
+      // Committed somewhere, so it exists: the failed replicas lack it (or hold it unacknowledged).
+      if (committed.size === 0) return;
+      for (const f of report.failed) {
+        if (!shard.recordMiss(f.replica, committed)) continue;
+        lagging?.log.warn(
+          "replica lagging: it failed a write its peers committed; not queried until repaired",
+          {
+            generation: lagging.generation,
+            shard: shard.name,
+            replica: f.replica,
+            op,
+            error: f.error,
+            committedOn: [...committed.keys()],
+          },
+        );
+      }
     }),
   );
   const short = Object.entries(reports).filter(([, r]) => r.acknowledged < r.required);

@@ -3,6 +3,7 @@
 // fingerprint, so a replica of another generation refuses (409) instead of comparing foreign vectors.
 import { type HttpClient, jsonBody } from "./http-client.js";
 import type { ShardHit } from "./merge.js";
+import type { SyncView } from "./replica-repair.js";
 import { UpstreamError } from "./upstream-error.js";
 import { float32ToLeBytes } from "./vector-codec.js";
 
@@ -30,6 +31,36 @@ export interface ShardPoint {
   vector: Float32Array;
   metadata?: Record<string, unknown> | undefined;
   text?: string | undefined;
+}
+
+/** What a replica's write answer says about its seqs (src/shard/shard.ts upsert/delete). */
+export interface WriteAck {
+  /**
+   * The replica's seq before this write, or a lower bound of it: an upsert of N applied points takes
+   * exactly N seqs (lastSeq - upserted); a delete takes one per live or unknown id but none for an id
+   * already deleted, so lastSeq - deleted - notFound may be lower. Undefined when the answer lacks it.
+   */
+  seqBefore: number | undefined;
+}
+
+function writeAck(body: unknown, took: readonly string[]): WriteAck {
+  if (typeof body !== "object" || body === null) return { seqBefore: undefined };
+  const b = body as Record<string, unknown>;
+  const last = b.lastSeq;
+  if (typeof last !== "number" || !Number.isSafeInteger(last)) return { seqBefore: undefined };
+  let n = 0;
+  for (const k of took) {
+    const v = b[k];
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) return { seqBefore: undefined };
+    n += v;
+  }
+  return { seqBefore: Math.max(0, last - n) };
+}
+
+/** A replica's /readyz: 200 or not, and whether a catch-up runs on it (it may lack rows). */
+export interface Readiness {
+  ok: boolean;
+  syncing: boolean;
 }
 
 export interface CallOptions {
@@ -106,7 +137,7 @@ export class ShardClient {
     };
   }
 
-  async upsert(replica: string, points: readonly ShardPoint[], opts: CallOptions): Promise<void> {
+  async upsert(replica: string, points: readonly ShardPoint[], opts: CallOptions): Promise<WriteAck> {
     const url = `${replica}/v1/points`;
     const res = await this.http.request({
       method: "POST",
@@ -116,9 +147,10 @@ export class ShardClient {
       ...opts,
     });
     if (res.status < 200 || res.status >= 300) throw UpstreamError.from(url, res);
+    return writeAck(jsonBody(res), ["upserted"]);
   }
 
-  async delete(replica: string, ids: readonly string[], opts: CallOptions): Promise<void> {
+  async delete(replica: string, ids: readonly string[], opts: CallOptions): Promise<WriteAck> {
     const url = `${replica}/v1/points/delete`;
     const res = await this.http.request({
       method: "POST",
@@ -128,6 +160,7 @@ export class ShardClient {
       ...opts,
     });
     if (res.status < 200 || res.status >= 300) throw UpstreamError.from(url, res);
+    return writeAck(jsonBody(res), ["deleted", "notFound"]);
   }
 
   /** The stored point without its vector, or undefined when the replica does not hold it. */
@@ -154,7 +187,58 @@ export class ShardClient {
 
   /** True when the replica answers /readyz with 200. */
   async ready(replica: string, opts: CallOptions): Promise<boolean> {
-    const res = await this.http.request({ method: "GET", url: `${replica}/readyz`, ...opts });
-    return res.status === 200;
+    return (await this.readiness(replica, opts)).ok;
   }
+
+  async readiness(replica: string, opts: CallOptions): Promise<Readiness> {
+    const res = await this.http.request({ method: "GET", url: `${replica}/readyz`, ...opts });
+    const body = res.status === 200 ? (jsonBody(res) as { syncing?: unknown } | undefined) : undefined;
+    return { ok: res.status === 200, syncing: body?.syncing === true };
+  }
+
+  /** POST /v1/sync: starts a catch-up from `from` unless one runs; answers the running one's status. */
+  async startSync(replica: string, from: string, afterSeq: number, opts: CallOptions): Promise<SyncView> {
+    const url = `${replica}/v1/sync`;
+    const res = await this.http.request({
+      method: "POST",
+      url,
+      headers: this.headers("application/json"),
+      body: JSON.stringify({ from, afterSeq }),
+      ...opts,
+    });
+    if (res.status !== 202 && res.status !== 200) throw UpstreamError.from(url, res);
+    return syncView(url, jsonBody(res));
+  }
+
+  /** GET /v1/sync: the replica's catch-up status. */
+  async syncStatus(replica: string, opts: CallOptions): Promise<SyncView> {
+    const url = `${replica}/v1/sync`;
+    const res = await this.http.request({ method: "GET", url, headers: this.headers(), ...opts });
+    if (res.status !== 200) throw UpstreamError.from(url, res);
+    return syncView(url, jsonBody(res));
+  }
+}
+
+const syncPhases = new Set(["idle", "running", "done", "failed"]);
+
+function syncView(url: string, body: unknown): SyncView {
+  const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  const phase = b.phase;
+  if (typeof phase !== "string" || !syncPhases.has(phase))
+    throw new UpstreamError(
+      url,
+      502,
+      `sync status has no phase idle|running|done|failed: ${JSON.stringify(body)}`,
+    );
+  const num = (v: unknown) => (typeof v === "number" && Number.isSafeInteger(v) ? v : undefined);
+  return {
+    phase: phase as SyncView["phase"],
+    from: typeof b.from === "string" ? b.from : undefined,
+    afterSeq: num(b.afterSeq),
+    joinedAtSeq: num(b.joinedAtSeq),
+    upserted: num(b.upserted) ?? 0,
+    deleted: num(b.deleted) ?? 0,
+    skipped: num(b.skipped) ?? 0,
+    error: typeof b.error === "string" ? b.error : undefined,
+  };
 }

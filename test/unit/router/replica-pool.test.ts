@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { pickReplica, type ReplicaState, ShardReplicas } from "../../../src/router/replica-pool.js";
+import { recordMiss } from "../../../src/router/replica-repair.js";
 
 const r = (url: string, inFlight = 0, live = true, syncing = false): ReplicaState => ({
   url,
@@ -7,7 +8,14 @@ const r = (url: string, inFlight = 0, live = true, syncing = false): ReplicaStat
   inFlight,
   lastError: undefined,
   syncing,
+  lagging: undefined,
+  catchingUp: false,
 });
+const lagging = (url: string, inFlight = 0, live = true): ReplicaState => ({
+  ...r(url, inFlight, live),
+  lagging: recordMiss(undefined, 0, new Map([["http://a", 1]])),
+});
+const catchingUp = (url: string, inFlight = 0): ReplicaState => ({ ...r(url, inFlight), catchingUp: true });
 
 describe("pickReplica", () => {
   it.each([
@@ -41,6 +49,34 @@ describe("pickReplica", () => {
       name: "only a syncing one is live",
       replicas: [r("a", 0, false), r("b", 0, true, true)],
       exclude: [],
+      cursor: 0,
+      want: -1,
+    },
+    {
+      name: "the idlest is lagging",
+      replicas: [r("a", 3), lagging("b"), r("c", 2)],
+      exclude: [],
+      cursor: 0,
+      want: 2,
+    },
+    {
+      name: "the idlest's /readyz says it is catching up",
+      replicas: [r("a", 3), catchingUp("b")],
+      exclude: [],
+      cursor: 1,
+      want: 0,
+    },
+    {
+      name: "the only in-sync replica is down",
+      replicas: [r("a", 0, false), lagging("b", 2), catchingUp("c", 1)],
+      exclude: [],
+      cursor: 0,
+      want: 2,
+    },
+    {
+      name: "the only in-sync replica was already tried (a hedge)",
+      replicas: [r("a"), lagging("b")],
+      exclude: ["a"],
       cursor: 0,
       want: -1,
     },
@@ -83,5 +119,23 @@ describe("ShardReplicas", () => {
     const flipped = new ShardReplicas("s0", ["http://a", "http://b"], s);
     expect(flipped.replicas.map((x) => x.syncing)).toEqual([false, false]);
     expect(flipped.liveCount()).toBe(2);
+  });
+
+  it("when a replica missed a write, then it is lagging, not picked, and stays lagging across a config reload", () => {
+    const s = new ShardReplicas("s0", ["http://a", "http://b"]);
+    expect(s.recordMiss("http://b", new Map([["http://a", 7]]))).toBe(true);
+    expect(s.recordMiss("http://b", new Map([["http://a", 9]]))).toBe(false);
+    expect([1, 2, 3].map(() => s.pick(new Set())?.url)).toEqual(["http://a", "http://a", "http://a"]);
+    const next = new ShardReplicas("s0", ["http://a", "http://b"], s);
+    expect(next.replicas[1]!.lagging?.marks.get("http://a")).toBe(7);
+    expect(next.replicas[1]!.lagging?.misses).toBe(2);
+    expect(next.laggingCount()).toBe(1);
+    expect(next.liveCount()).toBe(2);
+  });
+
+  it("when a write committed nowhere, then no replica becomes lagging", () => {
+    const s = new ShardReplicas("s0", ["http://a", "http://b"]);
+    expect(s.recordMiss("http://b", new Map())).toBe(false);
+    expect(s.laggingCount()).toBe(0);
   });
 });
