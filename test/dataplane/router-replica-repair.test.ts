@@ -5,6 +5,8 @@
 // queries it again. Checked on the replicas' own HTTP APIs: same live ids, every acknowledged write's
 // text, no acknowledged delete. Real encoder, shards and router as child processes.
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -358,4 +360,56 @@ describe("a write that fails on replica 1 only (writeQuorum all)", () => {
     });
     expect(after.status).toBe(200);
   }, 300_000);
+});
+
+describe("a catch-up another router (or the operator) started", () => {
+  it("when a replica's /readyz says syncing, then a router that saw no miss stops querying it until the catch-up ended", async () => {
+    const { replicas, router } = await cluster("foreign", 1);
+    const r1 = replicas[1]!;
+    const q = querier(router.url, fingerprint);
+    await eventually("replica 1 answers queries", async () => (await queriesAnswered(r1.url)) > 0, 30_000);
+    // A peer that has not answered the first page yet holds the catch-up running as long as needed.
+    let answer: (() => void) | undefined;
+    const slowPeer = createServer((_req, res) => {
+      answer = () => {
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "peer is loading" }));
+      };
+    });
+    await new Promise<void>((resolve) => slowPeer.listen(0, "127.0.0.1", resolve));
+    try {
+      const from = `http://127.0.0.1:${(slowPeer.address() as AddressInfo).port}`;
+      const started = await call(`${r1.url}/v1/sync`, "POST", { from, afterSeq: 0 });
+      expect(started.status).toBe(202);
+      const replicaStats = async () =>
+        (
+          (await call(`${router.url}/v1/stats`, "GET")).body as {
+            shards: { replicas: { catchingUp?: boolean }[] }[];
+          }
+        ).shards[0]!.replicas[1]!;
+      await eventually(
+        "the router lists replica 1 catching up",
+        async () => (await replicaStats()).catchingUp === true,
+      );
+      // Queries are sent one at a time: two more answered means none sent before the flip is in flight.
+      const seen = q.ok();
+      await eventually("2 more queries", async () => q.ok() >= seen + 2);
+      const before = await queriesAnswered(r1.url);
+      const ok0 = q.ok();
+      await eventually("20 more queries answered (by replica 0)", async () => q.ok() >= ok0 + 20);
+      expect(await queriesAnswered(r1.url)).toBe(before);
+      expect(await laggingOf(router.url)).toEqual([]);
+      while (!answer) await new Promise((r) => setTimeout(r, 20));
+      answer();
+      await eventually(
+        "replica 1 answers queries again",
+        async () => (await queriesAnswered(r1.url)) > before,
+      );
+      expect((await replicaStats()).catchingUp).toBeUndefined();
+    } finally {
+      await q.stop();
+      slowPeer.closeAllConnections();
+      await new Promise((resolve) => slowPeer.close(resolve));
+    }
+  }, 120_000);
 });
