@@ -52,6 +52,8 @@ export class ShardReplicas {
   readonly replicas: ReplicaState[];
   readonly latency: LatencyWindow;
   private cursor = 0;
+  /** The set that replaced this one at a config reload: a write still in flight reports its misses there. */
+  private successor: ShardReplicas | undefined;
 
   constructor(
     readonly name: string,
@@ -75,6 +77,7 @@ export class ShardReplicas {
       };
     });
     this.latency = previous?.latency ?? new LatencyWindow(128);
+    if (previous) previous.successor = this;
   }
 
   pick(exclude: ReadonlySet<string>): ReplicaState | undefined {
@@ -109,6 +112,7 @@ export class ShardReplicas {
    * Answers true when this made it lagging (it was in sync before).
    */
   recordMiss(url: string, committed: ReadonlyMap<string, number>, now = Date.now()): boolean {
+    if (this.successor) return this.successor.recordMiss(url, committed, now);
     const r = this.replicas.find((x) => x.url === url);
     if (!r || committed.size === 0) return false;
     const was = r.lagging;

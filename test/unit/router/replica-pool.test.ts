@@ -133,6 +133,14 @@ describe("ShardReplicas", () => {
     expect(next.liveCount()).toBe(2);
   });
 
+  it("when a write that began before a config reload misses a replica, then the reloaded set lists it lagging", () => {
+    const old = new ShardReplicas("s0", ["http://a", "http://b"]);
+    const next = new ShardReplicas("s0", ["http://a", "http://b"], old);
+    expect(old.recordMiss("http://b", new Map([["http://a", 3]]))).toBe(true);
+    expect(next.replicas[1]!.lagging?.marks.get("http://a")).toBe(3);
+    expect(next.laggingCount()).toBe(1);
+  });
+
   it("when a write committed nowhere, then no replica becomes lagging", () => {
     const s = new ShardReplicas("s0", ["http://a", "http://b"]);
     expect(s.recordMiss("http://b", new Map())).toBe(false);
