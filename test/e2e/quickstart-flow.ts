@@ -567,7 +567,40 @@ export function quickstartFlow(cluster: E2eCluster): void {
       kubectl(["-n", NS, "delete", "pvc", "snapshots", "--wait=true", "--timeout=120s"]);
     });
 
-    it("when replicas go from 1 to 2 under writes, then each new replica is seeded from its peer, catches up and holds every acknowledged write before it serves", async () => {
+    it("when replicas go from 1 to 2 under writes, then each new replica is seeded from its peer, catches up and holds every acknowledged write before it serves, and replica 0 never restarts", async () => {
+      const generation = kubectl([
+        ...["-n", NS, "get", `vectorindex/${INDEX}`],
+        ...["-o", "jsonpath={.status.activeGeneration}"],
+      ]);
+      // What must not change when only spec.replicas does: each shard's replica 0 pod (same UID, no
+      // container restart) and its StatefulSet's revision (the pod template already has the seed).
+      const replicaZero = () =>
+        Array.from({ length: SHARDS }, (_, shard) => {
+          const set = JSON.parse(
+            kubectl(["-n", NS, "get", "statefulset", `${INDEX}-${generation}-shard-${shard}`, "-o", "json"]),
+          ) as {
+            spec: { updateStrategy?: unknown; template: { spec: { initContainers?: { name: string }[] } } };
+            status: { currentRevision?: string; updateRevision?: string };
+          };
+          const pod = JSON.parse(
+            kubectl(["-n", NS, "get", "pod", `${INDEX}-${generation}-shard-${shard}-0`, "-o", "json"]),
+          ) as {
+            metadata: { uid: string };
+            status: { containerStatuses?: { name: string; restartCount: number }[] };
+          };
+          return {
+            shard,
+            revision: set.status.updateRevision,
+            currentRevision: set.status.currentRevision,
+            updateStrategy: set.spec.updateStrategy,
+            initContainers: (set.spec.template.spec.initContainers ?? []).map((c) => c.name),
+            uid: pod.metadata.uid,
+            restarts: (pod.status.containerStatuses ?? []).map((c) => `${c.name}:${c.restartCount}`),
+          };
+        });
+      const zeroBefore = replicaZero();
+      expect(zeroBefore.map((z) => z.initContainers)).toEqual(zeroBefore.map(() => ["seed"]));
+      expect(zeroBefore.map((z) => z.currentRevision)).toEqual(zeroBefore.map((z) => z.revision));
       const acked: string[] = [];
       let failed = 0;
       let writing = true;
@@ -630,10 +663,26 @@ export function quickstartFlow(cluster: E2eCluster): void {
         [...phasesSeen].join(","),
       ).toBe(true);
 
-      const generation = kubectl([
-        ...["-n", NS, "get", `vectorindex/${INDEX}`],
-        ...["-o", "jsonpath={.status.activeGeneration}"],
-      ]);
+      const zeroAfter = replicaZero();
+      // How long each pod's seed init container ran: a no-op on replica 0, the copy on replica 1.
+      const seedTimes = Array.from({ length: SHARDS }, (_, shard) =>
+        [0, 1].map((r) => {
+          const init = (
+            JSON.parse(
+              kubectl(["-n", NS, "get", "pod", `${INDEX}-${generation}-shard-${shard}-${r}`, "-o", "json"]),
+            ) as {
+              status: {
+                initContainerStatuses?: {
+                  name: string;
+                  state?: { terminated?: { startedAt?: string; finishedAt?: string } };
+                }[];
+              };
+            }
+          ).status.initContainerStatuses?.find((c) => c.name === "seed")?.state?.terminated;
+          const ms = Date.parse(init?.finishedAt ?? "") - Date.parse(init?.startedAt ?? "");
+          return `shard-${shard}/${r} ${Number.isNaN(ms) ? "?" : ms / 1000} s`;
+        }),
+      ).flat();
       const missing: string[] = [];
       const counts: string[] = [];
       try {
@@ -690,10 +739,15 @@ export function quickstartFlow(cluster: E2eCluster): void {
         process.stderr.write(
           `[e2e] replicas 1 -> 2: Synced after ${syncedAfterMs} ms; phases seen ${[...phasesSeen].join(",")}; ` +
             `${acked.length} writes acknowledged, ${failed} refused; documents on replica 0/1 ${counts.join(", ")}; ` +
-            `${JSON.stringify(synced.replicas)}\n`,
+            `${JSON.stringify(synced.replicas)}; seed init container ran ${seedTimes.join(", ")}; ` +
+            `replica 0 before ${JSON.stringify(zeroBefore)}, after ${JSON.stringify(zeroAfter)}\n`,
         );
       }
       expect(missing, "acknowledged writes missing on a new replica").toEqual([]);
+      // Raising spec.replicas changed no pod template: replica 0 kept running, so with writeQuorum
+      // all (the quickstart leaves it unset) no write was refused.
+      expect(zeroAfter, "replica 0 of each shard: same pod, no restart, same revision").toEqual(zeroBefore);
+      expect(failed, "writes refused while replicas were added (writeQuorum all)").toBe(0);
     });
 
     it("when the VectorIndex is deleted, then everything it owned is gone, volumes included", async () => {
