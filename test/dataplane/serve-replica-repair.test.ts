@@ -334,9 +334,8 @@ describe.skipIf(!haveModel())("embedops serve: repair of a lagging replica", () 
     expect(seen.lagging).toBeGreaterThan(0);
     expect(seen.laggingWhileDown).toBeGreaterThan(0);
     expect(seen.maxMisses).toBeGreaterThan(0);
-    expect(
-      await metric(router, "embedops_router_replica_repairs_total", { outcome: "repaired" }),
-    ).toBeGreaterThanOrEqual(1);
+    const repairs = await metric(router, "embedops_router_replica_repairs_total", { outcome: "repaired" });
+    expect(repairs).toBeGreaterThanOrEqual(1);
     expect(await metric(router, "embedops_router_replicas_lagging")).toBe(0);
     // Ready and listed lagging: replica 1 answered no query (its counter restarted with the process).
     expect(whileLagging.length).toBeGreaterThan(0);
@@ -375,7 +374,7 @@ describe.skipIf(!haveModel())("embedops serve: repair of a lagging replica", () 
       `serve replica repair (writeQuorum 1): ${w.answers.length} writes/deletes sent, ${unacked} not acknowledged; ` +
         `${whileDown.length} sent while replica 1 was down (${restartedAt - killedAt} ms from SIGKILL to ready again), all acknowledged, ${missedWhileDown.length} naming replica 1 failed; ` +
         `router listed it lagging in ${seen.lagging} samples (${seen.laggingWhileDown} while down, phases ${[...seen.phases].join("/")}, up to ${seen.maxMisses} misses); ` +
-        `repaired: ${line.misses} missed writes, ${line.rowsCaughtUp} rows caught up, ` +
+        `repaired (embedops_router_replica_repairs_total{outcome="repaired"} ${repairs}): ${line.misses} missed writes, ${line.rowsCaughtUp} rows caught up, ` +
         `${started ? Date.parse(String(line.time)) - Date.parse(String(started.time)) : "?"} ms from POST /v1/sync to back in the query set, ` +
         `lagging ${line.laggingMs} ms in all, ${clearedAt! - killedAt} ms from SIGKILL to out of /v1/stats lagging; ` +
         `${whileLagging.length} samples of replica 1 at 0 queries while ready and lagging; ` +
