@@ -22,6 +22,7 @@ import {
   type IndexGenerations,
   type IndexProps,
   shardsOf,
+  withReplicas,
 } from "../../src/builders/index-props.js";
 import { LABEL } from "../../src/builders/labels.js";
 import { backfillName, routerName, shardSetName } from "../../src/builders/names.js";
@@ -48,7 +49,13 @@ import { childId, convergeChildren } from "../shared/children.js";
 import { statefulSetState } from "../shared/conditions.js";
 import { type ControllerOptions, depsFrom, type ReconcilerDeps, rfc3339 } from "../shared/deps.js";
 import { handleDeletion, readPrimary } from "../shared/primary.js";
-import { EMBEDDING_MODEL, INDEX_CHILDREN, INDEX_SNAPSHOT, VECTOR_INDEX } from "../shared/resources.js";
+import {
+  EMBEDDING_MODEL,
+  INDEX_CHILDREN,
+  INDEX_SNAPSHOT,
+  STATEFUL_SET,
+  VECTOR_INDEX,
+} from "../shared/resources.js";
 import { parseAs } from "../shared/spec-errors.js";
 import { writeStatus } from "../shared/write-status.js";
 import { ensureAuthSecret } from "./auth-secret.js";
@@ -58,6 +65,7 @@ import { lastSnapshotOf } from "./last-snapshot.js";
 import { snapshotWatch } from "./last-snapshot-watch.js";
 import { modelWatch } from "./model-watch.js";
 import { backfillProgress, failedMove, generationEntries } from "./move-status.js";
+import { generationReplicas, replicaWaitMessage } from "./replica-hold.js";
 import { httpReplicaIo, type ReplicaIo } from "./replica-io.js";
 import { REPLICA_SYNC_POLL_MS, syncReplicas } from "./replica-sync.js";
 import { type ModelLookup, resolveModel } from "./resolve-model.js";
@@ -242,6 +250,27 @@ export class VectorIndexReconciler implements Controller {
     const retained =
       desired.retained && nowMs < desired.retained.deleteAfter ? desired.retained.ref : undefined;
     const c = desired.candidate;
+    // Replicas per shard: a change of spec.replicas waits while a move runs, for N and N+1 alike
+    // (as under serve); N kept after a promotion keeps its count (replica-hold.ts).
+    const running = shardReplicaCounts(context, namespace, vi.metadata.name);
+    const replicasOf = (ref: GenerationRef, isActive: boolean) => ({
+      generation: ref.generation,
+      ...generationReplicas({
+        specReplicas: spec.replicas,
+        moving: isMoving(next),
+        active: isActive,
+        running: running.get(ref.generation) ?? [],
+      }),
+    });
+    const activeReplicas = replicasOf(desired.activeGeneration, true);
+    const candidateReplicas = c ? replicasOf(c.ref, false) : undefined;
+    const retainedReplicas = retained ? replicasOf(retained, false) : undefined;
+    const replicaWait = replicaWaitMessage(
+      spec.replicas,
+      [activeReplicas, candidateReplicas, retainedReplicas].filter(
+        (r): r is NonNullable<typeof r> => r?.waits === true,
+      ),
+    );
     const generations: IndexGenerations = {
       ...(c
         ? {
@@ -250,25 +279,39 @@ export class VectorIndexReconciler implements Controller {
               encoder: encoderFor(c.ref.fingerprint),
               inRouters: c.inRouters,
               queryWeight: c.queryWeight,
+              replicas: candidateReplicas?.replicas,
             },
             backfill: c.backfill,
           }
         : {}),
       ...(retained && retained.generation !== desired.activeGeneration.generation
-        ? { retained: [{ fingerprint: retained.fingerprint, encoder: encoderFor(retained.fingerprint) }] }
+        ? {
+            retained: [
+              {
+                fingerprint: retained.fingerprint,
+                encoder: encoderFor(retained.fingerprint),
+                replicas: retainedReplicas?.replicas,
+              },
+            ],
+          }
         : {}),
     };
     // New replicas (spec.replicas raised): seeded, listed as syncing, caught up (replica-sync.ts).
+    // N+1 just promoted with fewer replicas than spec.replicas (a raise waited for the move) starts
+    // from the count its StatefulSets run: the rest are new replicas.
+    const activeProps = withReplicas(propsOf(desired.activeGeneration), activeReplicas.replicas);
+    const activeRunning = running.get(desired.activeGeneration.generation) ?? [];
     const replicaSync = await syncReplicas({
       deps,
       io: this.replicaIo,
       namespace,
-      props: propsOf(desired.activeGeneration),
+      props: activeProps,
       previous: previous?.replicaSync,
+      running: activeRunning.length > 0 ? Math.min(...activeRunning) : undefined,
       listedSince: this.replicasListedSince,
       now: nowMs,
     });
-    const routed = { ...propsOf(desired.activeGeneration), syncing: replicaSync.syncing };
+    const routed = { ...activeProps, syncing: replicaSync.syncing };
     // Every shard StatefulSet carries the seed init container (shard-statefulset.ts): raising
     // spec.replicas changes only their replica count, so the serving pods do not roll.
     const children = indexChildren(ctx, routed, generations);
@@ -403,7 +446,12 @@ export class VectorIndexReconciler implements Controller {
         rollout: next,
         backfillProgress: backfillProgress(view),
         ...(isMoving(next) && next
-          ? { moving: { reason: next.reason ?? next.phase, message: next.message ?? next.phase } }
+          ? {
+              moving: {
+                reason: next.reason ?? next.phase,
+                message: [next.message ?? next.phase, replicaWait].filter(Boolean).join("; "),
+              },
+            }
           : {}),
         ...(failed ? { failed } : {}),
       },
@@ -413,6 +461,10 @@ export class VectorIndexReconciler implements Controller {
       if (e.type === "Warning") await deps.events.warning(obj, e.reason, e.message);
       else await deps.events.normal(obj, e.reason, e.message);
     }
+    // Once per wait (the message names the counts): the condition carries it while it lasts.
+    const progressing = previous?.conditions?.find((x) => x.type === "Progressing")?.message ?? "";
+    if (replicaWait && !progressing.includes(replicaWait))
+      await deps.events.normal(obj, "ReplicaChangeWaits", replicaWait);
     for (const r of replicaSync.synced)
       await deps.events.normal(
         obj,
@@ -447,6 +499,22 @@ function commandOf(obj: KubernetesObject, deps: ReconcilerDeps): { command?: Rol
     return {};
   }
   return { command: parsed.command };
+}
+
+/** Per generation, spec.replicas of the index's shard StatefulSets (informer cache). */
+function shardReplicaCounts(
+  context: ReconcileContext,
+  namespace: string,
+  index: string,
+): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const s of context.cache<V1StatefulSet>(STATEFUL_SET).list(namespace)) {
+    const l = s.metadata?.labels;
+    const g = l?.[LABEL.generation];
+    if (l?.[LABEL.index] !== index || l[LABEL.role] !== "shard" || g === undefined) continue;
+    out.set(g, [...(out.get(g) ?? []), s.spec?.replicas ?? 1]);
+  }
+  return out;
 }
 
 async function lookupModel(deps: ReconcilerDeps, namespace: string, name: string): Promise<ModelLookup> {

@@ -58,6 +58,11 @@ export interface ReplicaSeedingInput {
   /** spec.replicas */
   readonly desired: number;
   readonly previous?: ReplicaSyncStatus | undefined;
+  /**
+   * The replica count the generation's shard StatefulSets run (the fewest of them; undefined: none
+   * exist yet). Read when status records another generation: see startingStatus.
+   */
+  readonly running?: number | undefined;
   /** Keyed by replicaKey(shard, replica); only the replicas `pending` returned last time are observed. */
   readonly observed: ReadonlyMap<string, ReplicaObservation>;
 }
@@ -86,10 +91,28 @@ export function replicasToObserve(status: ReplicaSyncStatus | undefined): Replic
   return (status?.replicas ?? []).filter((r) => r.phase !== "Synced");
 }
 
+/**
+ * The status a step starts from: the recorded one when it is this generation's. A generation status
+ * does not record yet (a new index, or N+1 just promoted) starts from its StatefulSets: when they run
+ * fewer replicas than desired (a raise that waited for the generation move, replica-hold.ts), those
+ * serve and the rest are new; otherwise none (every replica starts together: empty, restored or
+ * backfilled).
+ */
+export function startingStatus(
+  previous: ReplicaSyncStatus | undefined,
+  generation: string,
+  desired: number,
+  running: number | undefined,
+): ReplicaSyncStatus | undefined {
+  if (previous?.generation === generation) return previous;
+  if (running !== undefined && running >= 1 && running < desired)
+    return { generation, servingReplicas: running, replicas: [] };
+  return undefined;
+}
+
 export function replicaSeedingStep(input: ReplicaSeedingInput): ReplicaSeedingStep {
   const { generation, shards, desired } = input;
-  const prev = input.previous?.generation === generation ? input.previous : undefined;
-  // A new index or a new generation: every replica starts together (empty, restored or backfilled).
+  const prev = startingStatus(input.previous, generation, desired, input.running);
   if (!prev) return done({ generation, servingReplicas: desired, replicas: [] });
   if (desired <= prev.servingReplicas)
     return done({

@@ -16,6 +16,7 @@ import {
   type ReplicaSyncStatus,
   replicaKey,
   replicaSeedingStep,
+  startingStatus,
 } from "./replica-seeding.js";
 
 /**
@@ -60,6 +61,8 @@ export async function syncReplicas(i: {
   readonly namespace: string;
   readonly props: IndexProps;
   readonly previous: VectorIndexStatus["replicaSync"];
+  /** The replica count the generation's shard StatefulSets run now (the fewest); undefined: none exist. */
+  readonly running: number | undefined;
   /** When the routers were first seen listing each new replica (the reconciler's memory), by key. */
   readonly listedSince: Map<string, number>;
   readonly now: number;
@@ -68,12 +71,13 @@ export async function syncReplicas(i: {
   const generation = generationOf(props);
   const shards = shardsOf(props);
   const desired = props.spec.replicas;
-  const previous = i.previous as ReplicaSyncStatus | undefined;
+  const recorded = i.previous as ReplicaSyncStatus | undefined;
+  const previous = startingStatus(recorded, generation, desired, i.running);
   const url = (shard: string, replica: number) =>
     shardReplicaUrl(props.index, generation, shard, replica, namespace);
 
   const observed = new Map<string, ReplicaObservation>();
-  if (previous?.generation === generation && desired > previous.servingReplicas) {
+  if (previous && desired > previous.servingReplicas) {
     const synced = new Set(
       previous.replicas.filter((r) => r.phase === "Synced").map((r) => replicaKey(r.shard, r.replica)),
     );

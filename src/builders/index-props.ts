@@ -45,6 +45,11 @@ export interface OtherGeneration {
   readonly fingerprint: string;
   /** The encoder revision that serves its fingerprint (the model's candidate revision for N+1). */
   readonly encoder?: EncoderRouting | undefined;
+  /**
+   * Its replicas per shard when they differ from spec.replicas: a change of spec.replicas waits while
+   * a generation move runs (controllers/vector-index/replica-hold.ts). Undefined: spec.replicas.
+   */
+  readonly replicas?: number | undefined;
 }
 
 /** What runs besides the active generation. Absent fields: nothing. */
@@ -59,9 +64,21 @@ export interface IndexGenerations {
   readonly retained?: readonly OtherGeneration[] | undefined;
 }
 
-/** The same index, built for another generation: its shards, its encoder. */
+/** The same index, built for another generation: its shards, its encoder, its replica count. */
 export function withGeneration(props: IndexProps, other: OtherGeneration): IndexProps {
-  return { ...props, fingerprint: other.fingerprint, encoder: other.encoder };
+  return {
+    ...props,
+    ...withReplicas(props, other.replicas),
+    fingerprint: other.fingerprint,
+    encoder: other.encoder,
+  };
+}
+
+/** `props` with `replicas` per shard instead of spec.replicas (the StatefulSets, the router config). */
+export function withReplicas(props: IndexProps, replicas: number | undefined): IndexProps {
+  return replicas === undefined || replicas === props.spec.replicas
+    ? props
+    : { ...props, spec: { ...props.spec, replicas } };
 }
 
 export function generationOf(props: IndexProps): string {

@@ -1,6 +1,6 @@
 // The children of an index that moves to a new generation: both generations' shards, the router
 // config's list shape, the backfill's plan ConfigMap and Job. Pure builders, no cluster.
-import type { V1ConfigMap, V1Job } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Job, V1StatefulSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { backfillPlanJson } from "../../../src/builders/backfill-job.js";
 import { indexChildren } from "../../../src/builders/index-children.js";
@@ -98,6 +98,40 @@ describe("VectorIndex children while it moves to a new generation", () => {
     const parsed = parseRouterConfig(config);
     expect(parsed.generation.name).toBe("g-0123456789ab");
     expect(parsed.candidate).toMatchObject({ name: "g-fedcba987654", queryWeight: 10 });
+  });
+
+  it("when spec.replicas went 1 -> 2 during the move, then N+1 keeps the 1 replica it was created with in its StatefulSets, the router config and the backfill plan, while the active generation gets 2", () => {
+    const V1 = 1;
+    const children = build(
+      { candidate: candidate({ inRouters: true, replicas: V1 }), backfill: true },
+      { replicas: 2 },
+    );
+    const sets = children.filter((c) => c.kind === "StatefulSet") as V1StatefulSet[];
+    expect(sets.map((s) => [s.metadata?.name, s.spec?.replicas])).toEqual([
+      ["docs-g-0123456789ab-shard-0", 2],
+      ["docs-g-0123456789ab-shard-1", 2],
+      ["docs-g-fedcba987654-shard-0", V1],
+      ["docs-g-fedcba987654-shard-1", V1],
+    ]);
+    const config = routerJson(children);
+    const counts = (config.generations as { shards: { replicas: string[] }[] }[]).map((g) =>
+      g.shards.map((s) => s.replicas.length),
+    );
+    expect(counts).toEqual([
+      [2, 2],
+      [V1, V1],
+    ]);
+    const cm = children.find(
+      (c) => c.kind === "ConfigMap" && c.metadata?.name === "docs-backfill-g-fedcba987654",
+    ) as V1ConfigMap;
+    const plan = parsePlanText(cm.data?.["plan.json"] ?? "", "plan");
+    expect(plan.to.shards.map((s) => s.replicas.length)).toEqual([V1, V1]);
+  });
+
+  it("when a retained generation keeps its replica count, then its StatefulSets have it", () => {
+    const children = build({ retained: [{ fingerprint: NEXT, replicas: 1 }] }, { replicas: 3 });
+    const sets = children.filter((c) => c.kind === "StatefulSet") as V1StatefulSet[];
+    expect(sets.map((s) => s.spec?.replicas)).toEqual([3, 3, 1, 1]);
   });
 
   it("when a generation is retained after a promotion, then its shards run and the routers do not name it", () => {

@@ -29,6 +29,8 @@ describe("replicaSeedingStep: which replicas are new", () => {
     name: string;
     previous: ReplicaSyncStatus | undefined;
     desired: number;
+    /** The count the generation's StatefulSets run (undefined: none exist). */
+    running?: number;
     serving: number;
     syncing: Record<string, number[]>;
   }[] = [
@@ -43,6 +45,38 @@ describe("replicaSeedingStep: which replicas are new", () => {
       name: "another generation's record: the new generation's replicas start together",
       previous: { generation: "g-other", servingReplicas: 1, replicas: [] },
       desired: 2,
+      serving: 2,
+      syncing: {},
+    },
+    {
+      name: "another generation's record and the new one's StatefulSets at that count: they start together",
+      previous: { generation: "g-other", servingReplicas: 2, replicas: [] },
+      desired: 2,
+      running: 2,
+      serving: 2,
+      syncing: {},
+    },
+    {
+      name: "N+1 promoted at 1 replica while spec.replicas went to 2 during the move: replica 1 is new and syncs",
+      previous: { generation: "g-other", servingReplicas: 1, replicas: [] },
+      desired: 2,
+      running: 1,
+      serving: 1,
+      syncing: { "shard-0": [1], "shard-1": [1] },
+    },
+    {
+      name: "N+1 promoted at 3 replicas while spec.replicas went to 1: no replica is new",
+      previous: { generation: "g-other", servingReplicas: 3, replicas: [] },
+      desired: 1,
+      running: 3,
+      serving: 1,
+      syncing: {},
+    },
+    {
+      name: "this generation's record wins over its StatefulSets' count",
+      previous: serving(2),
+      desired: 2,
+      running: 1,
       serving: 2,
       syncing: {},
     },
@@ -70,6 +104,7 @@ describe("replicaSeedingStep: which replicas are new", () => {
         shards: SHARDS,
         desired: c.desired,
         previous: c.previous,
+        running: c.running,
         observed: none,
       });
       expect(step.status.servingReplicas).toBe(c.serving);
