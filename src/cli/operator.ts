@@ -12,6 +12,7 @@ import {
 import { IndexSnapshotReconciler } from "../../controllers/index-snapshot/reconciler.js";
 import type { GenerationProbe } from "../../controllers/vector-index/generation-probe.js";
 import { VectorIndexReconciler } from "../../controllers/vector-index/reconciler.js";
+import type { ReplicaIo } from "../../controllers/vector-index/replica-io.js";
 import { type KubeClients, loadKubeConfig, makeClients } from "../kube/client.js";
 import type { Clock } from "../kube/clock.js";
 import { type OperatorRuntimeOptions, runOperator } from "../kube/operator-runtime.js";
@@ -59,6 +60,8 @@ export interface OperatorSetup {
   >;
   /** How a generation move's pods are read (default HTTP); tests stand in for routers, backfill, gate. */
   readonly generations?: GenerationProbe;
+  /** How new replicas are observed and caught up (default HTTP); tests stand in for the shard pods. */
+  readonly replicas?: ReplicaIo;
   readonly clock?: Clock;
   readonly log?: Logger;
 }
@@ -77,6 +80,7 @@ export function operatorOptions(setup: OperatorSetup): OperatorRuntimeOptions {
       new VectorIndexReconciler({
         ...common,
         ...(setup.generations ? { generations: setup.generations } : {}),
+        ...(setup.replicas ? { replicas: setup.replicas } : {}),
         ...(setup.rollout?.maxIntervalSeconds !== undefined
           ? { maxIntervalSeconds: setup.rollout.maxIntervalSeconds }
           : {}),

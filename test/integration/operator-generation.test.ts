@@ -5,6 +5,9 @@
 // a whole move takes seconds.
 import { AppsV1Api, BatchV1Api, CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { ReplicaIo, ReplicaTarget } from "../../controllers/vector-index/replica-io.js";
+import type { ReplicaObservation } from "../../controllers/vector-index/replica-seeding.js";
+import { shardReplicaUrl } from "../../src/builders/shard-service.js";
 import { generationName } from "../../src/core/generation.js";
 import { parsePlanText } from "../../src/generation/plan.js";
 import { EncoderStandIn, modelFingerprint } from "./encoder-stand-in.js";
@@ -32,6 +35,37 @@ const batch = kc.makeApiClient(BatchV1Api);
 const encoders = new EncoderStandIn();
 const moves = new GenerationStandIn();
 let operator: RunningOperator;
+
+/**
+ * Stands in for new shard replicas (replica-io.ts's HTTP): a replica is not ready until the test says
+ * its pod is, then reports seed watermark SEEDED_AT and every router writing to it; a catch-up the
+ * operator starts (POST /v1/sync) is done at once with CAUGHT_UP rows. Records what was asked.
+ */
+const SEEDED_AT = 5;
+const CAUGHT_UP = 3;
+class ReplicaStandIn implements ReplicaIo {
+  readonly observed: string[] = [];
+  readonly syncs: { url: string; from: string; afterSeq: number }[] = [];
+  private readonly ready = new Set<string>();
+  markReady(url: string): void {
+    this.ready.add(url);
+  }
+  async observe(t: ReplicaTarget): Promise<ReplicaObservation> {
+    this.observed.push(t.url);
+    if (!this.ready.has(t.url)) return { ready: false, routersWriteToIt: false, routersWhy: "not ready" };
+    const started = this.syncs.find((s) => s.url === t.url);
+    return {
+      ready: true,
+      seededAtSeq: SEEDED_AT,
+      routersWriteToIt: true,
+      ...(started ? { sync: { phase: "done" as const, afterSeq: started.afterSeq, rows: CAUGHT_UP } } : {}),
+    };
+  }
+  async startSync(url: string, from: string, afterSeq: number): Promise<void> {
+    this.syncs.push({ url, from, afterSeq });
+  }
+}
+const replicaPods = new ReplicaStandIn();
 
 interface Rollout {
   phase: string;
@@ -152,6 +186,7 @@ beforeAll(async () => {
     namespace: NS,
     encoders,
     generations: moves,
+    replicas: replicaPods,
     intervalSeconds: INTERVAL_S,
   });
 });
@@ -400,6 +435,7 @@ describe("operator: an index moves to a new generation", () => {
       namespace: NS,
       encoders,
       generations: moves,
+      replicas: replicaPods,
       intervalSeconds: INTERVAL_S,
     });
     moves.setBackfill(NS, vi, backfillRecord(n, n1, 1000, 1000, 0, true));
@@ -439,5 +475,136 @@ describe("operator: an index moves to a new generation", () => {
       (await setNames(vi)).every((s) => !s.includes(n1)) ? true : undefined,
     );
     expect(await setNames(vi)).toEqual([`${vi}-${n}-shard-0`, `${vi}-${n}-shard-1`]);
+  });
+  it("when spec.replicas goes 1 -> 2 during a move, then N and N+1 keep 1 replica (also across an operator restart) and say so; after the promotion N+1 is raised to 2 and its new replicas are seeded, listed as syncing, caught up from replica 0 and served", async () => {
+    const vi = "grow-docs";
+    const { n, n1 } = await startMove("grow");
+    await toBackfilling(vi, n1);
+    const replicasOf = async () =>
+      Object.fromEntries(
+        (
+          await apps.listNamespacedStatefulSet({ namespace: NS, labelSelector: `embedops.dev/index=${vi}` })
+        ).items.map((s) => [s.metadata?.name ?? "", s.spec?.replicas]),
+      );
+    const r = await kubectl(cp, [
+      ...["-n", NS, "patch", "vi", vi, "--type", "merge"],
+      ...["-p", JSON.stringify({ spec: { replicas: 2 } })],
+    ]);
+    expect(r.code).toBe(0);
+
+    // The wait is reported: the Progressing condition and an Event.
+    const waiting = await waitFor("the Progressing condition names the wait", async () => {
+      const got = await index(vi);
+      const conditions = (got?.status?.["conditions"] ?? []) as { type: string; message?: string }[];
+      const m = conditions.find((c) => c.type === "Progressing")?.message ?? "";
+      return m.includes("replica change waits for the generation move") ? m : undefined;
+    });
+    expect(waiting).toContain(`${n} keeps 1`);
+    expect(waiting).toContain(`${n1} keeps 1`);
+    const noted = await waitFor("a ReplicaChangeWaits Event", async () =>
+      (await eventReasons(vi)).find((x) => x.reason === "ReplicaChangeWaits"),
+    );
+    expect(noted.note).toContain("spec.replicas 2 applies to the active generation once the move ends");
+
+    // Across a restart: the new operator reads the counts back from the StatefulSets. It has
+    // reconciled once status shows the backfill progress set after it started.
+    await operator.stop();
+    operator = await startOperator(cp, {
+      namespace: NS,
+      encoders,
+      generations: moves,
+      replicas: replicaPods,
+      intervalSeconds: INTERVAL_S,
+    });
+    moves.setBackfill(NS, vi, backfillRecord(n, n1, 600, 1000, 60));
+    await waitFor("60% in status (the new operator reconciled)", async () =>
+      String((await index(vi))?.status?.["backfillProgress"] ?? "").startsWith("60% ETA") ? true : undefined,
+    );
+    expect(await replicasOf()).toEqual({
+      [`${vi}-${n}-shard-0`]: 1,
+      [`${vi}-${n}-shard-1`]: 1,
+      [`${vi}-${n1}-shard-0`]: 1,
+      [`${vi}-${n1}-shard-1`]: 1,
+    });
+    const during = (await routerConfig(vi))["generations"] as { shards: { replicas: string[] }[] }[];
+    expect(during.map((g) => g.shards.map((s) => s.replicas.length))).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+    const planCm = await core.readNamespacedConfigMap({ name: `${vi}-backfill-${n1}`, namespace: NS });
+    const plan = parsePlanText(planCm.data?.["plan.json"] ?? "", "the plan ConfigMap");
+    expect(plan.to.shards.map((s) => s.replicas.length)).toEqual([1, 1]);
+    expect((await index(vi))?.status?.["replicaSync"]).toMatchObject({
+      generation: n,
+      servingReplicas: 1,
+      replicas: [],
+    });
+
+    // No replica of N+1 was observed for seeding while the move ran: none was added.
+    expect(replicaPods.observed.filter((u) => u.includes(n1))).toEqual([]);
+
+    // The move ends: N+1 is promoted, then raised; its replicas 1 go through the seeding flow.
+    moves.setBackfill(NS, vi, backfillRecord(n, n1, 1000, 1000, 0, true));
+    moves.setGate(NS, vi, { pass: true, recall: 0.97, message: "recall@10 0.97 ≥ 0.90" });
+    await waitFor(
+      "Succeeded",
+      async () => (rolloutOf(await index(vi))?.phase === "Succeeded" ? true : undefined),
+      30_000,
+    );
+    const url = (shard: string, replica: number) => shardReplicaUrl(vi, n1, shard, replica, NS);
+    const seeding = await waitFor("N+1's replicas 1 Seeding and listed as syncing", async () => {
+      const sync = (await index(vi))?.status?.["replicaSync"] as
+        | { generation: string; servingReplicas: number; replicas: { phase: string }[] }
+        | undefined;
+      const shards = (await routerConfig(vi))["shards"] as
+        | { name: string; replicas: string[]; syncing?: string[] }[]
+        | undefined;
+      return sync?.generation === n1 && sync.replicas.length === 2 && shards?.[0]?.syncing
+        ? { sync, shards }
+        : undefined;
+    });
+    expect(seeding.sync).toMatchObject({
+      generation: n1,
+      servingReplicas: 1,
+      replicas: [
+        { shard: "shard-0", replica: 1, phase: "Seeding" },
+        { shard: "shard-1", replica: 1, phase: "Seeding" },
+      ],
+    });
+    expect(seeding.shards).toEqual([
+      { name: "shard-0", replicas: [url("shard-0", 0), url("shard-0", 1)], syncing: [url("shard-0", 1)] },
+      { name: "shard-1", replicas: [url("shard-1", 0), url("shard-1", 1)], syncing: [url("shard-1", 1)] },
+    ]);
+    expect(await replicasOf()).toMatchObject({ [`${vi}-${n1}-shard-0`]: 2, [`${vi}-${n1}-shard-1`]: 2 });
+
+    // The pods are seeded and ready: the operator catches them up from replica 0 after the seed
+    // watermark, then the routers query them.
+    for (const shard of ["shard-0", "shard-1"]) replicaPods.markReady(url(shard, 1));
+    const synced = await waitFor(
+      "Synced",
+      async () => {
+        const sync = (await index(vi))?.status?.["replicaSync"] as
+          | { servingReplicas: number; replicas: { phase: string }[] }
+          | undefined;
+        return sync?.servingReplicas === 2 ? sync : undefined;
+      },
+      30_000,
+    );
+    expect(synced.replicas).toMatchObject([
+      { shard: "shard-0", replica: 1, phase: "Synced", seededAtSeq: SEEDED_AT, rowsCaughtUp: CAUGHT_UP },
+      { shard: "shard-1", replica: 1, phase: "Synced", seededAtSeq: SEEDED_AT, rowsCaughtUp: CAUGHT_UP },
+    ]);
+    const syncs = replicaPods.syncs.filter((x) => x.url.includes(n1));
+    expect(syncs.sort((a, b) => a.url.localeCompare(b.url))).toEqual([
+      { url: url("shard-0", 1), from: url("shard-0", 0), afterSeq: SEEDED_AT },
+      { url: url("shard-1", 1), from: url("shard-1", 0), afterSeq: SEEDED_AT },
+    ]);
+    const served = await waitFor("the router config without syncing", async () => {
+      const shards = (await routerConfig(vi))["shards"] as { syncing?: string[] }[] | undefined;
+      return shards?.every((x) => x.syncing === undefined) ? shards : undefined;
+    });
+    expect(served).toHaveLength(2);
+    const reasons = (await eventReasons(vi)).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(["ReplicaChangeWaits", "Promoted", "ReplicaSynced"]));
   });
 });

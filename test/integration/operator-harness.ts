@@ -18,6 +18,7 @@ import {
 import { parse, parseAllDocuments } from "yaml";
 import type { FingerprintProbe } from "../../controllers/embedding-model/fingerprint-probe.js";
 import type { GenerationProbe } from "../../controllers/vector-index/generation-probe.js";
+import type { ReplicaIo } from "../../controllers/vector-index/replica-io.js";
 import { operatorOptions } from "../../src/cli/operator.js";
 import { makeClients, RequestCounter } from "../../src/kube/client.js";
 import { OperatorRuntime } from "../../src/kube/operator-runtime.js";
@@ -122,6 +123,8 @@ export interface StartOperatorOptions {
   readonly intervalSeconds?: number;
   /** Routers, backfill record, recall gate and canary of generation moves; default HTTP (unreachable here). */
   readonly generations?: GenerationProbe;
+  /** New replicas' readiness, seed watermark and catch-up; default HTTP (unreachable here). */
+  readonly replicas?: ReplicaIo;
 }
 
 let serviceAccountKubeconfigPath: string | undefined;
@@ -167,6 +170,7 @@ export async function startOperator(
         maxIntervalSeconds: o.intervalSeconds ?? TEST_INTERVAL_SECONDS,
       },
       ...(o.generations ? { generations: o.generations } : {}),
+      ...(o.replicas ? { replicas: o.replicas } : {}),
       log: createLogger({ test: o.identity ?? o.namespace }),
     }),
   );
