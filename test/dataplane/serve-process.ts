@@ -65,9 +65,32 @@ export async function waitServeReady(s: ServeProcess, timeoutMs = 300_000): Prom
   }
 }
 
-export async function killServe(s: ServeProcess): Promise<void> {
+/**
+ * SIGKILLs serve and waits until its children are gone too: they see serve's stdin pipe close and run
+ * their own shutdown, in which a shard writes a final checkpoint. A test that removes its data dir
+ * right after serve exited raced that write (ENOTEMPTY in CI). A child still running after `graceMs`
+ * is killed.
+ */
+export async function killServe(s: ServeProcess, graceMs = 20_000): Promise<void> {
+  const children = s.proc.pid === undefined ? [] : childPids(s.proc.pid);
   if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill("SIGKILL");
   await s.exited;
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const running = children.filter(pidRunning);
+    if (running.length === 0) return;
+    if (Date.now() > deadline) {
+      for (const pid of running) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone between the check and the kill: nothing left to stop
+        }
+      }
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** "state ppid" of `pid` from /proc/<pid>/stat, or undefined once it is gone. */
