@@ -1,35 +1,14 @@
-// Size and sha256 of a local file, streamed: what a manifest records and what verifyFile checks. And
-// the same digest taken of a stream while it passes on to its destination, so a file is hashed in the
-// one pass that moves it rather than read again afterwards.
+// The size and sha256 of a stream taken while it passes on to its destination (what a manifest records
+// and verifyFile checks), so a file is hashed in the one pass that moves it rather than read again
+// afterwards. A local file's digest: src/util/hash-file.ts.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-
-export interface Digest {
-  readonly bytes: number;
-  readonly sha256: string;
-}
-
-export async function fileDigest(path: string): Promise<Digest> {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  await pipeline(
-    createReadStream(path, { highWaterMark: 1024 * 1024 }),
-    async (chunks: AsyncIterable<Buffer>) => {
-      for await (const c of chunks) {
-        hash.update(c);
-        bytes += c.length;
-      }
-    },
-  );
-  return { bytes, sha256: hash.digest("hex") };
-}
+import type { FileDigest } from "../util/hash-file.js";
 
 /** `source` passed through unchanged; `digest()` is valid once the returned stream has ended. */
 export function digesting(source: AsyncIterable<Buffer | Uint8Array | string>): {
   stream: Readable;
-  digest: () => Digest;
+  digest: () => FileDigest;
 } {
   const hash = createHash("sha256");
   let bytes = 0;

@@ -1,19 +1,24 @@
 // One contract, two stores: the same tests run against the path store on a temp directory and the
 // S3 store against a real versitygw. 12 MiB files with 5 MiB parts, so the S3 store really uploads
 // in 3 parts; every file comes back checked by sha256.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fileDigest } from "../../src/snapshot/file-digest.js";
 import { buildShardManifest, parseManifest, ShardManifest } from "../../src/snapshot/manifest.js";
 import { PathStore } from "../../src/snapshot/path-store.js";
 import { S3Store } from "../../src/snapshot/s3-store.js";
 import { type PutProgress, type SnapshotStore, SnapshotStoreError } from "../../src/snapshot/store.js";
 import { startVersitygw, type Versitygw } from "./versitygw.js";
+
+/** The reference digest, taken apart from the stores' own hashing (src/util/hash-file.ts). */
+async function fileDigest(path: string): Promise<{ bytes: number; sha256: string }> {
+  const data = await readFile(path);
+  return { bytes: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+}
 
 const MiB = 1024 * 1024;
 const BIG = 12 * MiB;
