@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
-import { copyHashed } from "../util/copy-hashed.js";
+import { copyHashed, fsyncFile } from "../util/copy-hashed.js";
 import type { FileDigest } from "../util/hash-file.js";
 
 export const PARTIAL_PREFIX = ".partial-";
@@ -80,10 +80,5 @@ function partialName(path: string): string {
 
 /** Makes a rename or unlink in `dir` durable. */
 export async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, "r");
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
+  await fsyncFile(dir);
 }

@@ -2,9 +2,10 @@
 // Writes go through writeFileAtomically / copyFileAtomically (temp name, fsync, rename), so a listed
 // object is complete. Files move by kernel copy (as cp does), hashed from the copy beside its fsync.
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
+import { fsyncFile } from "../util/copy-hashed.js";
 import { copyFileAtomically, isPartialName, syncDir, writeFileAtomically } from "./atomic-file.js";
 import { digesting } from "./file-digest.js";
 import {
@@ -106,12 +107,7 @@ export class PathStore implements SnapshotStore {
       throw new SnapshotStoreError("Failed", `cannot move ${localPath} to ${key}: it does not exist`);
     try {
       // Durable before it appears under its key: a crash never leaves a listed, half-written object.
-      const fh = await open(localPath, "r");
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await fsyncFile(localPath);
       await mkdir(dirname(target), { recursive: true });
       try {
         await rename(localPath, target);

@@ -14,12 +14,13 @@
 // row is written through the shard's own Store into the new shard's database, so schema and identity
 // are the shard's. No graph checkpoint is written there: a shard started on such a dir rebuilds its
 // graph from the database once (it logs "no usable checkpoint"), which is slower to start but exact.
-import { copyFile, mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { shardForId } from "../router/shard-hash.js";
 import { Store, toFloat32 } from "../shard/store.js";
 import type { DecodedPoint } from "../shard/wire.js";
+import { fsyncFile } from "../util/copy-hashed.js";
 import type { Logger } from "../util/log.js";
 import { syncDir } from "./atomic-file.js";
 import { shardManifestKey, shardPrefix, snapshotManifestKey } from "./layout.js";
@@ -300,10 +301,5 @@ async function redistribute(input: RestoreInput, snap: ReadSnapshot): Promise<nu
 /** A restored file is on disk before restore reports success: a crash afterwards must not lose it. */
 async function copyDurably(from: string, to: string): Promise<void> {
   await copyFile(from, to);
-  const fh = await open(to, "r+");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fsyncFile(to);
 }

@@ -31,6 +31,7 @@ export async function copyHashed(from: string, to: string): Promise<FileDigest> 
   return (await startCopyHashed(from, to)).done;
 }
 
+/** fsync of a file, or of a directory (a rename or unlink in it made durable). */
 export async function fsyncFile(path: string): Promise<void> {
   const fh = await open(path, "r");
   try {
