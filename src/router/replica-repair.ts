@@ -101,8 +101,9 @@ function inSync(p: PeerView): boolean {
 }
 
 /**
- * The catch-up to start: from an in-sync peer with a mark (fewest rows to re-read), else from an
- * in-sync peer with afterSeq 0 (it got every miss, e.g. by its own repair: re-read all its rows).
+ * The catch-up to start: from the first in-sync peer with a mark (re-reads its rows after that mark;
+ * seqs are per replica, so marks of different peers do not compare), else from an in-sync peer with
+ * afterSeq 0 (it got every miss, e.g. by its own repair: re-read all its rows).
  */
 export function chooseSource(
   lag: LaggingState,
