@@ -5,8 +5,6 @@
 // queries it again. Checked on the replicas' own HTTP APIs: same live ids, every acknowledged write's
 // text, no acknowledged delete. Real encoder, shards and router as child processes.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +22,7 @@ import {
   waitReady,
   writeConfig,
 } from "./router-harness.js";
-import { allIds } from "./shard-process.js";
+import { allIds, stalledPeer } from "./shard-process.js";
 
 const docs = nounDefinitions(900, 7, "rep-");
 
@@ -369,17 +367,9 @@ describe("a catch-up another router (or the operator) started", () => {
     const q = querier(router.url, fingerprint);
     await eventually("replica 1 answers queries", async () => (await queriesAnswered(r1.url)) > 0, 30_000);
     // A peer that has not answered the first page yet holds the catch-up running as long as needed.
-    let answer: (() => void) | undefined;
-    const slowPeer = createServer((_req, res) => {
-      answer = () => {
-        res.writeHead(503, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: "peer is loading" }));
-      };
-    });
-    await new Promise<void>((resolve) => slowPeer.listen(0, "127.0.0.1", resolve));
+    const peer = await stalledPeer();
     try {
-      const from = `http://127.0.0.1:${(slowPeer.address() as AddressInfo).port}`;
-      const started = await call(`${r1.url}/v1/sync`, "POST", { from, afterSeq: 0 });
+      const started = await call(`${r1.url}/v1/sync`, "POST", { from: peer.url, afterSeq: 0 });
       expect(started.status).toBe(202);
       const replicaStats = async () =>
         (
@@ -399,8 +389,7 @@ describe("a catch-up another router (or the operator) started", () => {
       await eventually("20 more queries answered (by replica 0)", async () => q.ok() >= ok0 + 20);
       expect(await queriesAnswered(r1.url)).toBe(before);
       expect(await laggingOf(router.url)).toEqual([]);
-      while (!answer) await new Promise((r) => setTimeout(r, 20));
-      answer();
+      await peer.release();
       await eventually(
         "replica 1 answers queries again",
         async () => (await queriesAnswered(r1.url)) > before,
@@ -408,8 +397,7 @@ describe("a catch-up another router (or the operator) started", () => {
       expect((await replicaStats()).catchingUp).toBeUndefined();
     } finally {
       await q.stop();
-      slowPeer.closeAllConnections();
-      await new Promise((resolve) => slowPeer.close(resolve));
+      await peer.close();
     }
   }, 120_000);
 });

@@ -11,7 +11,7 @@ import { createShardListener } from "../../src/shard/query-listener.js";
 import { Shard, shardDefaults } from "../../src/shard/shard.js";
 import { applyPeerRow } from "../../src/shard/store.js";
 import { createLogger } from "../../src/util/log.js";
-import { allIds, call, clustered } from "./shard-process.js";
+import { allIds, call, clustered, stalledPeer } from "./shard-process.js";
 
 const dim = 8;
 const fp = "5eed5ync";
@@ -147,23 +147,15 @@ describe("GET /readyz during a catch-up", () => {
   it("when a catch-up runs, then /readyz stays 200 and says syncing (routers stop querying it); once it ended, it no longer does", async () => {
     const replica = await serve(join(dir, "replica"), "s/1");
     // A peer that has not answered its first page yet: the catch-up is running until it does.
-    let answer: (() => void) | undefined;
-    const slowPeer = createServer((_req, res) => {
-      answer = () => {
-        res.writeHead(503, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: "peer is loading" }));
-      };
-    });
-    await new Promise<void>((resolve) => slowPeer.listen(0, "127.0.0.1", resolve));
-    const from = `http://127.0.0.1:${(slowPeer.address() as AddressInfo).port}`;
+    const peer = await stalledPeer();
+    const from = peer.url;
     try {
       expect((await call(replica.url, "GET", "/readyz")).body).toEqual({ ready: true });
       expect((await call(replica.url, "POST", "/v1/sync", { from, afterSeq: 0 })).status).toBe(202);
       const during = await call(replica.url, "GET", "/readyz");
       expect(during.status).toBe(200);
       expect(during.body).toEqual({ ready: true, syncing: true });
-      while (!answer) await new Promise((r) => setTimeout(r, 20));
-      answer();
+      await peer.release();
       for (;;) {
         const s = await call(replica.url, "GET", "/v1/sync");
         if (s.body.phase !== "running") break;
@@ -172,8 +164,7 @@ describe("GET /readyz during a catch-up", () => {
       expect((await call(replica.url, "GET", "/v1/sync")).body.phase).toBe("failed");
       expect((await call(replica.url, "GET", "/readyz")).body).toEqual({ ready: true });
     } finally {
-      slowPeer.closeAllConnections();
-      await new Promise((resolve) => slowPeer.close(resolve));
+      await peer.close();
     }
   });
 });

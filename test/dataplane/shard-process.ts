@@ -1,5 +1,7 @@
 // Start `embedops shard` as a real child process and talk to it over real HTTP.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -178,4 +180,37 @@ export async function allIds(url: string): Promise<Set<string>> {
     after = r.body.nextAfterSeq as number;
     if (r.body.done) return ids;
   }
+}
+
+export interface StalledPeer {
+  readonly url: string;
+  /** Waits for the first request, then answers every held one 503 "peer is loading". */
+  release(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A peer that holds each request until `release()`: a catch-up from it stays running as long as a
+ * test needs (a fault a real shard cannot be made to show on demand).
+ */
+export async function stalledPeer(): Promise<StalledPeer> {
+  const held: ServerResponse[] = [];
+  const server = createServer((_req, res) => {
+    held.push(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async release() {
+      while (held.length === 0) await new Promise((r) => setTimeout(r, 20));
+      for (const res of held.splice(0)) {
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "peer is loading" }));
+      }
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
