@@ -4,7 +4,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readServeState, type ServeState } from "../../src/local/serve-state.js";
-import { ROOT } from "./router-harness.js";
+import { MODEL_DIR, ROOT } from "./router-harness.js";
 
 export const CLI = join(ROOT, "bin", "embedops.mjs");
 
@@ -146,4 +146,37 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * serve's file: the bundled MiniLM as EmbeddingModel `encoder` and VectorIndex `docs` on it with one
+ * shard and `replicas` replicas; `indexSpec` adds lines (indented two spaces) to the index's spec.
+ */
+export function minilmIndexYaml(replicas: number, indexSpec: readonly string[] = []): string {
+  return `apiVersion: embedops.dev/v1alpha1
+kind: EmbeddingModel
+metadata:
+  name: encoder
+spec:
+  source:
+    path: ${MODEL_DIR}
+  dimension: 384
+  pooling: mean
+  normalize: true
+  maxSequenceLength: 256
+  runtime:
+    replicas: 1
+    threads: 2
+---
+apiVersion: embedops.dev/v1alpha1
+kind: VectorIndex
+metadata:
+  name: docs
+spec:
+  modelRef:
+    name: encoder
+  metric: cosine
+  shards: 1
+  replicas: ${replicas}
+${indexSpec.map((l) => `  ${l}\n`).join("")}`;
 }

@@ -10,11 +10,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parsePrometheusText } from "../../src/rollout/prometheus-text.js";
 import { type Definition, nounDefinitions } from "../fixtures/corpus/noun-definitions.js";
-import { haveModel, MODEL_DIR } from "./router-harness.js";
+import { haveModel } from "./router-harness.js";
 import {
   childPids,
   commandLine,
   killServe,
+  minilmIndexYaml,
   pidRunning,
   type ServeProcess,
   spawnServe,
@@ -28,33 +29,7 @@ const pool = nounDefinitions(INITIAL + 1200, 13, "srr-");
 const initial = pool.slice(0, INITIAL);
 const fresh = pool.slice(INITIAL);
 
-const yaml = `apiVersion: embedops.dev/v1alpha1
-kind: EmbeddingModel
-metadata:
-  name: encoder
-spec:
-  source:
-    path: ${MODEL_DIR}
-  dimension: 384
-  pooling: mean
-  normalize: true
-  maxSequenceLength: 256
-  runtime:
-    replicas: 1
-    threads: 2
----
-apiVersion: embedops.dev/v1alpha1
-kind: VectorIndex
-metadata:
-  name: docs
-spec:
-  modelRef:
-    name: encoder
-  metric: cosine
-  shards: 1
-  replicas: 2
-  writeQuorum: 1
-`;
+const yaml = minilmIndexYaml(2, ["writeQuorum: 1"]);
 
 interface LaggingEntry {
   replica: string;

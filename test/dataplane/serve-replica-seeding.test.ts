@@ -10,8 +10,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { readServeState } from "../../src/local/serve-state.js";
 import { parsePrometheusText } from "../../src/rollout/prometheus-text.js";
 import { type Definition, nounDefinitions } from "../fixtures/corpus/noun-definitions.js";
-import { haveModel, MODEL_DIR } from "./router-harness.js";
-import { killServe, type ServeProcess, spawnServe, until, waitServeReady } from "./serve-process.js";
+import { haveModel } from "./router-harness.js";
+import {
+  killServe,
+  minilmIndexYaml,
+  type ServeProcess,
+  spawnServe,
+  until,
+  waitServeReady,
+} from "./serve-process.js";
 import { allIds } from "./shard-process.js";
 
 const DOCS = 2000;
@@ -19,32 +26,7 @@ const all = nounDefinitions(DOCS + 600, 15);
 const corpus = all.slice(0, DOCS);
 const extra = all.slice(DOCS);
 
-const yaml = (replicas: number) => `apiVersion: embedops.dev/v1alpha1
-kind: EmbeddingModel
-metadata:
-  name: encoder
-spec:
-  source:
-    path: ${MODEL_DIR}
-  dimension: 384
-  pooling: mean
-  normalize: true
-  maxSequenceLength: 256
-  runtime:
-    replicas: 1
-    threads: 2
----
-apiVersion: embedops.dev/v1alpha1
-kind: VectorIndex
-metadata:
-  name: docs
-spec:
-  modelRef:
-    name: encoder
-  metric: cosine
-  shards: 1
-  replicas: ${replicas}
-`;
+const yaml = (replicas: number) => minilmIndexYaml(replicas);
 
 async function post(url: string, body: unknown, timeoutMs = 60_000): Promise<Response> {
   return fetch(url, {
