@@ -562,8 +562,8 @@ export class Shard {
       this.assertWritable();
       const seq = this.store.lastSeq;
       const db = join(dir, snapshotDatabaseFile);
-      // Writers wait for the database's bytes only; its hash and fsync overlap the graph's copy and
-      // finish after the writers go on (the copy is ours alone by then).
+      // Writers wait for the database's bytes and the graph's copy; the database copy's hash and
+      // fsync run beside the graph's copy and may finish after the writers go on (ours alone by then).
       if (this.store.foldWal()) dbDigest = (await startCopyHashed(this.store.path, db)).done;
       else await this.store.backupTo(db);
       const graph = seq === this.checkpointSeq ? await this.copyCheckpoint(seq, dir, opts.linkGraph) : null;
